@@ -1,0 +1,1 @@
+"""Airflow layer: thin adapters from Airflow context to the domain modules."""

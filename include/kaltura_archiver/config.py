@@ -1,0 +1,76 @@
+"""Settings shared by every operation: tag names, size limit, bucket, placeholder, exemptions.
+
+Plain data, no Airflow imports. The Airflow layer builds an `ArchiverSettings` from Airflow
+variables (see `kaltura_archiver.airflow.settings`); tests build one directly.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+DEFAULT_SIZE_LIMIT_KB = 10_000_000
+DEFAULT_REPLACE_MIN_AGE_YEARS = 3.0
+_TAG_RE = re.compile(r"^[A-Za-z0-9_\-.:]{1,64}$")
+
+
+class SettingsError(ValueError):
+    """A configuration value is invalid; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class ArchiverSettings:
+    """Everything an operation needs besides its connections; defaults are the old tool's."""
+
+    bucket: str = "kaltura-archive"
+    placeholder_video: str = ""
+    archived_tag: str = "archived_to_s3"
+    replaced_tag: str = "flavors_deleted"
+    exempt_tag: str = "archive_exempt"
+    exempt_category_ids: tuple[int, ...] = ()
+    size_limit_kb: int = DEFAULT_SIZE_LIMIT_KB
+    size_tolerance: float = 0.03
+    replace_min_age_years: float = DEFAULT_REPLACE_MIN_AGE_YEARS
+    storage_class: str = "GLACIER"
+    restore_tier: str = "Bulk"
+    restore_days: int = 2
+    part_size_bytes: int = 16 * 1024 * 1024
+    upload_chunk_bytes: int = 8 * 1024 * 1024
+    manifest_prefix: str = "manifests/"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        problems = list(self._problems())
+        if problems:
+            raise SettingsError("; ".join(problems))
+
+    def _problems(self):  # type: ignore[no-untyped-def]
+        if not re.match(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$", self.bucket):
+            yield f"bucket {self.bucket!r} is not a valid S3 bucket name"
+        for name in ("archived_tag", "replaced_tag", "exempt_tag"):
+            value = getattr(self, name)
+            if not _TAG_RE.match(value):
+                yield f"{name} {value!r} must be 1-64 characters of letters, digits, _ - . :"
+        if self.archived_tag == self.replaced_tag:
+            yield "archived_tag and replaced_tag must differ"
+        if self.size_limit_kb <= 0:
+            yield f"size_limit_kb must be positive, got {self.size_limit_kb}"
+        if not 0 <= self.size_tolerance < 0.5:
+            yield f"size_tolerance must be in [0, 0.5), got {self.size_tolerance}"
+        if self.replace_min_age_years < 0:
+            yield f"replace_min_age_years must be >= 0, got {self.replace_min_age_years}"
+        if self.storage_class not in {"STANDARD", "STANDARD_IA", "GLACIER", "DEEP_ARCHIVE", "GLACIER_IR"}:
+            yield f"storage_class {self.storage_class!r} is not an S3 storage class this tool supports"
+        if self.restore_tier not in {"Bulk", "Standard", "Expedited"}:
+            yield f"restore_tier must be Bulk, Standard or Expedited, got {self.restore_tier!r}"
+        if self.restore_days < 1:
+            yield f"restore_days must be >= 1, got {self.restore_days}"
+        if self.part_size_bytes < 5 * 1024 * 1024:
+            yield "part_size_bytes must be at least 5 MiB (the S3 multipart minimum)"
+        if self.upload_chunk_bytes < 64 * 1024:
+            yield "upload_chunk_bytes must be at least 64 KiB"
+
+    def with_changes(self, **changes: Any) -> ArchiverSettings:
+        """A copy with some fields changed (validated again)."""
+        return replace(self, **changes)
