@@ -1,4 +1,22 @@
-"""Shared pytest configuration: fixtures for the local stack live in tests/fixtures/."""
+"""Shared pytest configuration.
+
+Airflow reads its configuration when first imported, so the local test Airflow home (SQLite,
+no examples, this repo's dags/) is set here, before any test module imports Airflow.
+Fixtures for the local stack live in tests/fixtures/.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from dev.local_airflow import airflow_environment
+
+_TEST_HOME = Path(tempfile.mkdtemp(prefix="kaltura-archiver-airflow-"))
+for _key, _value in airflow_environment(_TEST_HOME).items():
+    os.environ[_key] = _value
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
 pytest_plugins = [
     "tests.fixtures.emulator",

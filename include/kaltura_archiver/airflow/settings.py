@@ -1,0 +1,62 @@
+"""Build `ArchiverSettings` from Airflow Variables (prefix `kaltura_archiver_`)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+from airflow.sdk import Variable
+
+from kaltura_archiver.config import ArchiverSettings, SettingsError
+
+VARIABLE_PREFIX = "kaltura_archiver_"
+UNATTENDED_VARIABLE = f"{VARIABLE_PREFIX}unattended"
+REPORTS_LOCATION_VARIABLE = f"{VARIABLE_PREFIX}reports_location"
+DEFAULT_REPORTS_LOCATION = "file:///tmp/kaltura_archiver/reports"
+
+_FIELDS = {f.name: f for f in dataclasses.fields(ArchiverSettings) if f.name != "extra"}
+
+
+def _coerce(name: str, raw: str) -> Any:
+    default = _FIELDS[name].default
+    try:
+        if isinstance(default, bool):
+            return raw.strip().lower() in {"1", "true", "yes", "on"}
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, float):
+            return float(raw)
+        if isinstance(default, tuple):
+            values = json.loads(raw) if raw.strip().startswith("[") else raw.split(",")
+            return tuple(int(v) for v in values if str(v).strip())
+    except (TypeError, ValueError):
+        raise SettingsError(f"Variable {VARIABLE_PREFIX}{name}={raw!r} is not a valid {type(default).__name__}") from None
+    return raw
+
+
+def settings_from_mapping(values: dict[str, str]) -> ArchiverSettings:
+    """Settings from raw variable strings keyed by field name; unknown keys are ignored."""
+    changes = {name: _coerce(name, raw) for name, raw in values.items() if name in _FIELDS and raw is not None}
+    return ArchiverSettings(**changes)
+
+
+def load_archiver_settings() -> ArchiverSettings:
+    """Read every `kaltura_archiver_<field>` Variable that is set; defaults for the rest."""
+    found: dict[str, str] = {}
+    for name in _FIELDS:
+        value = Variable.get(f"{VARIABLE_PREFIX}{name}", default=None)
+        if value is not None:
+            found[name] = str(value)
+    return settings_from_mapping(found)
+
+
+def is_unattended() -> bool:
+    """True when live runs may skip the human approval step."""
+    raw = Variable.get(UNATTENDED_VARIABLE, default="false")
+    return str(raw).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def reports_location() -> str:
+    """Where reports and stats are written: a local path / file:// URL or an s3:// prefix."""
+    return str(Variable.get(REPORTS_LOCATION_VARIABLE, default=DEFAULT_REPORTS_LOCATION))
