@@ -37,6 +37,7 @@ RETRYABLE_SERVER_CODES = frozenset(
     {
         "ACTION_BLOCKED",
         "INTERNAL_SERVERERROR",
+        "INTERNAL_SERVERL_ERROR",
         "INTERNAL_SERVER_ERROR",
         "SERVICE_UNAVAILABLE",
         "TOO_MANY_REQUESTS",
@@ -131,8 +132,13 @@ class KalturaApi:
         sleep: Callable[[float], None] = time.sleep,
         log: logging.Logger = logger,
         clock: Callable[[], float] = time.time,
+        secret_sink: Callable[[str], None] | None = None,
     ) -> None:
+        """``secret_sink`` (e.g. Airflow's ``mask_secret``) receives the admin secret and every new KS."""
         self.settings = settings
+        self._secret_sink = secret_sink
+        if secret_sink is not None:
+            secret_sink(settings.admin_secret)
         self.counter = counter if counter is not None else CallCounter()
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
@@ -174,6 +180,8 @@ class KalturaApi:
         )
         ks = ks if isinstance(ks, str) else ks.decode()
         now = self._clock()
+        if self._secret_sink is not None:
+            self._secret_sink(ks)
         self._ks = ks
         self._known_secrets.append(ks)
         del self._known_secrets[1:-4]
