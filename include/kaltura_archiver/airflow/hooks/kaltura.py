@@ -86,7 +86,7 @@ class KalturaHook(BaseHook):
     def get_api(self, counter: CallCounter | None = None) -> KalturaApi:
         """A `KalturaApi` bound to this connection (one per hook; the session is started lazily)."""
         if self._api is None or counter is not None:
-            self._api = KalturaApi(self.get_settings(), counter=counter, on_new_ks=mask_secret)
+            self._api = KalturaApi(self.get_settings(), counter=counter, secret_sink=mask_secret)
         return self._api
 
     def get_conn(self) -> KalturaApi:
