@@ -149,8 +149,12 @@ class EntryRecord:
         )
 
     def has_tag(self, tag: str) -> bool:
-        """True when ``tag`` is one of the entry's whole tags (exact, case-sensitive; never a substring)."""
-        return tag.strip() in self.tags
+        """True when ``tag`` is one of the entry's whole tags (never a substring of another tag).
+
+        Case-insensitive, as Kaltura treats tags (it de-duplicates ``Archive`` and ``archive``).
+        """
+        wanted = tag.strip().lower()
+        return any(t.lower() == wanted for t in self.tags)
 
     @property
     def status_name(self) -> str:

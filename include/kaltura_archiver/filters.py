@@ -1,0 +1,466 @@
+"""`EntryFilter`: the selection criteria of SPEC section 3, validated, with exact client-side matching.
+
+Ages ("N years ago") are computed from a reference time, normally the DAG run's logical date, in UTC:
+whole years are calendar years (29 Feb falls back to 28 Feb), a fractional part counts 365.25 days.
+
+Never-played entries (no last-played date) count as "not played since they were created":
+``unplayed_for N`` matches them when they were created at least N years ago (the old tool's
+``plays < 1 AND created_before N``), and ``played_within N`` never matches them.
+
+``plays N`` selects entries with fewer than N plays. ``plays 0`` is accepted as the old tool's way of
+writing "never played" and means the same as ``plays 1``.
+
+Tags match whole tags only. Kaltura's search matches tags fuzzily (``archived`` also finds
+``archive``; ``archived_to_s3`` also finds ``archived_to_s3_old``), so every search result is checked
+with `EntryFilter.matches` before it is used.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from kaltura_archiver.records import ENTRY_STATUS_NAMES, MEDIA_TYPE_NAMES, EntryRecord
+
+DEFAULT_STATUSES: tuple[int, ...] = (-1, -2, 0, 1, 2, 7, 4)
+MEDIA_TYPES: dict[str, int] = {name: code for code, name in MEDIA_TYPE_NAMES.items()}
+MAX_PAGE_SIZE = 500
+MAX_YEARS = 100.0
+ENTRY_ID_RE = re.compile(r"^[0-9]_[a-z0-9]{8}$")
+TAG_RE = re.compile(r"^[A-Za-z0-9_\-.:]{1,64}$")
+YEAR_FIELDS = ("created_before", "created_within", "unplayed_for", "played_within")
+
+
+class FilterError(ValueError):
+    """A filter value is invalid or the criteria contradict each other; the message says which."""
+
+
+def years_ago(reference: datetime, years: float) -> datetime:
+    """The instant ``years`` before ``reference`` (UTC; calendar years plus 365.25-day fractions)."""
+    ref = as_utc(reference)
+    whole = int(years)
+    try:
+        shifted = ref.replace(year=ref.year - whole)
+    except ValueError:
+        shifted = ref.replace(year=ref.year - whole, day=28)
+    return shifted - timedelta(days=(years - whole) * 365.25)
+
+
+def as_utc(value: datetime) -> datetime:
+    """``value`` as an aware UTC datetime (naive values are taken to be UTC)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class TimeBounds:
+    """Epoch-second bounds a filter puts on createdAt and lastPlayedAt (None = unbounded)."""
+
+    created_min: int | None = None
+    created_max: int | None = None
+    played_min: int | None = None
+    played_max: int | None = None
+
+
+def _epoch(value: datetime) -> int:
+    return int(value.timestamp())
+
+
+@dataclass(frozen=True)
+class EntryFilter:
+    """Selection criteria (all combined with AND); see the module docstring for the semantics."""
+
+    created_before: float | None = None
+    created_within: float | None = None
+    unplayed_for: float | None = None
+    played_within: float | None = None
+    plays: int | None = None
+    category: int | None = None
+    tags: tuple[str, ...] = ()
+    status: tuple[int, ...] = DEFAULT_STATUSES
+    media_type: str = "video"
+    entry_ids: tuple[str, ...] = ()
+    first_page: int = 1
+    page_size: int = MAX_PAGE_SIZE
+    max_entries: int = 500
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        for name in YEAR_FIELDS:
+            set_(self, name, _years(name, getattr(self, name)))
+        set_(self, "plays", _opt_int("plays", self.plays, minimum=0))
+        set_(self, "category", _opt_int("category", self.category, minimum=1))
+        set_(self, "tags", _tags(self.tags))
+        set_(self, "status", _statuses(self.status))
+        set_(self, "media_type", _media_type(self.media_type))
+        set_(self, "entry_ids", _entry_ids(self.entry_ids))
+        set_(self, "first_page", _opt_int("first_page", self.first_page, minimum=1))
+        page_size = _opt_int("page_size", self.page_size, minimum=1)
+        if page_size is not None and page_size > MAX_PAGE_SIZE:
+            raise FilterError(f"page_size must be at most {MAX_PAGE_SIZE} (Kaltura's cap), got {page_size}")
+        set_(self, "page_size", page_size)
+        max_entries = _opt_int("max_entries", self.max_entries, minimum=-1)
+        if max_entries == 0:
+            raise FilterError("max_entries must be -1 (unlimited) or a positive number, got 0")
+        set_(self, "max_entries", max_entries)
+        if self.first_page is None or self.page_size is None or self.max_entries is None:
+            raise FilterError("first_page, page_size and max_entries must be set")
+        self._check_contradictions()
+
+    def _check_contradictions(self) -> None:
+        cb, cw, uf, pw = self.created_before, self.created_within, self.unplayed_for, self.played_within
+        if cb is not None and cw is not None and cw <= cb:
+            raise FilterError(
+                f"created_before {cb:g} and created_within {cw:g} contradict each other: nothing is created "
+                f"at least {cb:g} and less than {cw:g} years ago (created_within must be larger)"
+            )
+        if uf is not None and pw is not None and pw <= uf:
+            raise FilterError(
+                f"unplayed_for {uf:g} and played_within {pw:g} contradict each other: nothing was last "
+                f"played at least {uf:g} and less than {pw:g} years ago (played_within must be larger)"
+            )
+        if uf is not None and cw is not None and cw <= uf:
+            raise FilterError(
+                f"unplayed_for {uf:g} and created_within {cw:g} contradict each other: an entry created less "
+                f"than {cw:g} years ago cannot be unplayed for {uf:g} years"
+            )
+        if pw is not None and self.plays is not None and self.plays <= 1:
+            raise FilterError(
+                f"played_within {pw:g} and plays {self.plays} contradict each other: plays {self.plays} "
+                "selects never-played entries, which are never played within any window"
+            )
+        overlap = set(self.required_tags) & set(self.excluded_tags)
+        if overlap:
+            raise FilterError(f"tag {sorted(overlap)[0]!r} is both required and excluded")
+
+    # -- derived views ---------------------------------------------------------------------------
+
+    @property
+    def required_tags(self) -> tuple[str, ...]:
+        """Tags an entry must carry."""
+        return tuple(t for t in self.tags if not t.startswith("!"))
+
+    @property
+    def excluded_tags(self) -> tuple[str, ...]:
+        """Tags an entry must not carry (given as ``!T``)."""
+        return tuple(t[1:] for t in self.tags if t.startswith("!"))
+
+    @property
+    def media_type_code(self) -> int:
+        """Kaltura's numeric media type (1 video, 2 image, 5 audio)."""
+        return MEDIA_TYPES[self.media_type]
+
+    @property
+    def unlimited(self) -> bool:
+        """True when max_entries is -1 (no cap per run)."""
+        return self.max_entries == -1
+
+    @property
+    def skip(self) -> int:
+        """Matches skipped before the first selected one (``(first_page - 1) * page_size``)."""
+        return (self.first_page - 1) * self.page_size
+
+    def bounds(self, reference: datetime) -> TimeBounds:
+        """Epoch bounds of the created_* and *_played criteria (inclusive min and max)."""
+        created_min = created_max = played_min = played_max = None
+        if self.created_before is not None:
+            created_max = _epoch(years_ago(reference, self.created_before))
+        if self.created_within is not None:
+            created_min = _epoch(years_ago(reference, self.created_within)) + 1
+        if self.unplayed_for is not None:
+            played_max = _epoch(years_ago(reference, self.unplayed_for))
+        if self.played_within is not None:
+            played_min = _epoch(years_ago(reference, self.played_within)) + 1
+        return TimeBounds(created_min, created_max, played_min, played_max)
+
+    def matches(self, entry: EntryRecord, reference: datetime) -> bool:
+        """The exact decision whether ``entry`` is selected (tags as whole tags, ages from ``reference``)."""
+        return not self.mismatch(entry, reference)
+
+    def mismatch(self, entry: EntryRecord, reference: datetime) -> str:
+        """Why ``entry`` is not selected (empty when it is)."""
+        if self.entry_ids and entry.entry_id not in self.entry_ids:
+            return "entry id not in the list"
+        if entry.status not in self.status:
+            return f"status {entry.status_name} not selected"
+        if entry.media_type != self.media_type_code:
+            return f"media type {entry.media_type_name} is not {self.media_type}"
+        created = _epoch(entry.created_at)
+        played = _epoch(entry.last_played_at) if entry.last_played_at else None
+        b = self.bounds(reference)
+        if b.created_max is not None and created > b.created_max:
+            return "created too recently"
+        if b.created_min is not None and created < b.created_min:
+            return "created too long ago"
+        if b.played_max is not None:
+            if played is None and created > b.played_max:
+                return "never played and created too recently"
+            if played is not None and played > b.played_max:
+                return "played too recently"
+        if b.played_min is not None:
+            if played is None:
+                return "never played"
+            if played < b.played_min:
+                return "not played recently enough"
+        if self.plays is not None and entry.plays >= max(1, self.plays):
+            return f"{entry.plays} plays"
+        if self.category is not None and self.category not in entry.category_ids:
+            return f"not in category {self.category}"
+        for tag in self.required_tags:
+            if not entry.has_tag(tag):
+                return f"lacks tag {tag}"
+        for tag in self.excluded_tags:
+            if entry.has_tag(tag):
+                return f"has tag {tag}"
+        return ""
+
+    def describe(self) -> str:
+        """The non-default criteria in the old tool's option syntax, e.g. ``--unplayed_for 3 --tag !x``."""
+        parts = []
+        defaults = EntryFilter()
+        for name in (*YEAR_FIELDS, "plays", "category"):
+            value = getattr(self, name)
+            if value is not None:
+                parts.append(f"--{name} {value:g}" if isinstance(value, float) else f"--{name} {value}")
+        parts.extend(f"--tag {t}" for t in self.tags)
+        if self.status != defaults.status:
+            parts.append("--status " + " ".join(str(s) for s in self.status))
+        if self.media_type != defaults.media_type:
+            parts.append(f"--media_type {self.media_type}")
+        if self.entry_ids:
+            shown = " ".join(self.entry_ids[:5]) + (" ..." if len(self.entry_ids) > 5 else "")
+            parts.append(f"--entry_id {shown}")
+        for name in ("first_page", "page_size", "max_entries"):
+            if getattr(self, name) != getattr(defaults, name):
+                parts.append(f"--{name} {getattr(self, name)}")
+        return " ".join(parts) or "(all entries)"
+
+    def with_changes(self, **changes: Any) -> EntryFilter:
+        """A copy with some criteria changed (validated again)."""
+        return replace(self, **changes)
+
+    # -- params ----------------------------------------------------------------------------------
+
+    def to_params(self) -> dict[str, Any]:
+        """JSON-serialisable criteria; ``EntryFilter.from_params(f.to_params()) == f``."""
+        data = asdict(self)
+        data.pop("extra")
+        data["tag"] = list(data.pop("tags"))
+        data["status"] = list(self.status)
+        data["entry_ids"] = list(self.entry_ids)
+        return data
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> EntryFilter:
+        """Build from DAG params / a dict: ``tag`` may be a string or list, ``entry_ids`` a list or text."""
+        known = {f.name for f in fields(cls)} - {"extra"}
+        values: dict[str, Any] = {}
+        for key, value in params.items():
+            name = {"tag": "tags", "entry_id": "entry_ids", "statuses": "status"}.get(key, key)
+            if name not in known:
+                continue
+            if value is None or value == "" or value == []:
+                if name in {"tags", "entry_ids"}:
+                    continue
+                if name == "status":
+                    continue
+            values[name] = value
+        return cls(**values)
+
+    @classmethod
+    def json_schema(cls) -> dict[str, Any]:
+        """A JSON schema (object) of the params `from_params` accepts."""
+        return {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": cls.param_schemas(),
+        }
+
+    @classmethod
+    def param_schemas(cls) -> dict[str, dict[str, Any]]:
+        """Per-param JSON schema with default and description, for Airflow ``Param(**schema)``."""
+        years = {"type": ["null", "number"], "minimum": 0, "maximum": MAX_YEARS}
+        return {
+            "created_before": {**years, "default": None, "description": "created at least N years ago"},
+            "created_within": {**years, "default": None, "description": "created less than N years ago"},
+            "unplayed_for": {
+                **years,
+                "default": None,
+                "description": "last played at least N years ago (never played: created >= N years ago)",
+            },
+            "played_within": {
+                **years,
+                "default": None,
+                "description": "last played less than N years ago (never matches never-played entries)",
+            },
+            "plays": {
+                "type": ["null", "integer"],
+                "minimum": 0,
+                "default": None,
+                "description": "fewer than N plays (0 = never played, same as 1)",
+            },
+            "category": {
+                "type": ["null", "integer"],
+                "minimum": 1,
+                "default": None,
+                "description": "category id the entry belongs to",
+            },
+            "tag": {
+                "type": "array",
+                "items": {"type": "string", "pattern": r"^!?[A-Za-z0-9_\-.:]{1,64}$"},
+                "default": [],
+                "description": "whole tags the entry must have; prefix with ! for must not have",
+            },
+            "status": {
+                "type": "array",
+                "items": {"type": "integer", "enum": sorted(ENTRY_STATUS_NAMES)},
+                "default": list(DEFAULT_STATUSES),
+                "description": "entry statuses: "
+                + ", ".join(f"{k} {v}" for k, v in ENTRY_STATUS_NAMES.items()),
+            },
+            "media_type": {
+                "type": "string",
+                "enum": sorted(MEDIA_TYPES),
+                "default": "video",
+                "description": "video, audio or image",
+            },
+            "entry_ids": {
+                "type": "array",
+                "items": {"type": "string", "pattern": ENTRY_ID_RE.pattern},
+                "default": [],
+                "description": "only these entry ids (e.g. 0_abc123de)",
+            },
+            "first_page": {
+                "type": "integer",
+                "minimum": 1,
+                "default": 1,
+                "description": "first page (1-based)",
+            },
+            "page_size": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": MAX_PAGE_SIZE,
+                "default": MAX_PAGE_SIZE,
+                "description": "entries per page (Kaltura caps pages at 500)",
+            },
+            "max_entries": {
+                "type": "integer",
+                "minimum": -1,
+                "default": 500,
+                "description": "at most this many entries per run; -1 for no limit",
+            },
+        }
+
+
+# -- value normalisation -------------------------------------------------------------------------
+
+
+def _years(name: str, value: Any) -> float | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise FilterError(f"{name} must be a number of years, got {value!r}")
+    try:
+        years = float(value)
+    except (TypeError, ValueError):
+        raise FilterError(f"{name} must be a number of years, got {value!r}") from None
+    if years != years or years < 0:
+        raise FilterError(f"{name} must be a non-negative number of years, got {value!r}")
+    if years > MAX_YEARS:
+        raise FilterError(f"{name} must be at most {MAX_YEARS:g} years, got {value!r}")
+    return years
+
+
+def _opt_int(name: str, value: Any, minimum: int) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise FilterError(f"{name} must be an integer, got {value!r}")
+    try:
+        number = int(str(value).strip()) if not isinstance(value, int) else value
+    except (TypeError, ValueError):
+        raise FilterError(f"{name} must be an integer, got {value!r}") from None
+    if isinstance(value, float) and value != number:
+        raise FilterError(f"{name} must be an integer, got {value!r}")
+    if number < minimum:
+        raise FilterError(f"{name} must be >= {minimum}, got {value!r}")
+    return number
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [part for part in re.split(r"[\s,;]+", value) if part]
+    if isinstance(value, Iterable):
+        return list(value)
+    return [value]
+
+
+def _tags(value: Any) -> tuple[str, ...]:
+    out: list[str] = []
+    for raw in _as_list(value):
+        tag = str(raw).strip()
+        negated = tag.startswith("!")
+        name = tag[1:].strip() if negated else tag
+        if len(name) > 64:
+            raise FilterError(f"tag {name[:20]!r}... is too long ({len(name)} characters, at most 64)")
+        if not TAG_RE.match(name):
+            raise FilterError(f"tag {tag!r} must be 1-64 letters, digits, _ - . or : (prefix ! to exclude)")
+        normalized = f"!{name}" if negated else name
+        if normalized not in out:
+            out.append(normalized)
+    return tuple(out)
+
+
+def _statuses(value: Any) -> tuple[int, ...]:
+    names = {v: k for k, v in ENTRY_STATUS_NAMES.items()}
+    out: list[int] = []
+    for raw in _as_list(value):
+        text = str(raw).strip()
+        if text.upper() in names:
+            code = names[text.upper()]
+        else:
+            try:
+                code = int(text)
+            except ValueError:
+                raise FilterError(f"unknown entry status {raw!r}; known: {_known_statuses()}") from None
+            if code not in ENTRY_STATUS_NAMES:
+                raise FilterError(f"unknown entry status {raw!r}; known: {_known_statuses()}")
+        if code not in out:
+            out.append(code)
+    if not out:
+        raise FilterError("status must list at least one entry status")
+    return tuple(out)
+
+
+def _known_statuses() -> str:
+    return ", ".join(f"{k} {v}" for k, v in ENTRY_STATUS_NAMES.items())
+
+
+def _media_type(value: Any) -> str:
+    if isinstance(value, int) and not isinstance(value, bool) and value in MEDIA_TYPE_NAMES:
+        return MEDIA_TYPE_NAMES[value]
+    text = str(value).strip().lower()
+    if text.isdigit() and int(text) in MEDIA_TYPE_NAMES:
+        return MEDIA_TYPE_NAMES[int(text)]
+    if text not in MEDIA_TYPES:
+        raise FilterError(f"media_type must be one of {', '.join(sorted(MEDIA_TYPES))}, got {value!r}")
+    return text
+
+
+def _entry_ids(value: Any) -> tuple[str, ...]:
+    out: dict[str, None] = {}
+    bad: list[str] = []
+    for raw in _as_list(value):
+        entry_id = str(raw).strip()
+        if not ENTRY_ID_RE.match(entry_id):
+            bad.append(entry_id)
+        out[entry_id] = None
+    if bad:
+        shown = ", ".join(repr(b) for b in bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+        raise FilterError(f"malformed entry id {shown}: expected a digit, '_' and 8 characters a-z0-9")
+    return tuple(out)
