@@ -22,4 +22,5 @@ pytest_plugins = [
     "tests.fixtures.emulator",
     "tests.fixtures.s3",
     "tests.fixtures.ldap",
+    "tests.fixtures.airflow",
 ]

@@ -15,7 +15,7 @@ def dag_bag(monkeypatch_module: pytest.MonkeyPatch) -> DagBag:
     for name in list(__import__("os").environ):
         if name.startswith(("AIRFLOW_CONN_", "AIRFLOW_VAR_")):
             monkeypatch_module.delenv(name)
-    return DagBag(dag_folder=str(DAGS_FOLDER), include_examples=False)
+    return DagBag(dag_folder=str(DAGS_FOLDER))
 
 
 @pytest.fixture(scope="module")
