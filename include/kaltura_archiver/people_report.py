@@ -28,7 +28,7 @@ class ReportError(ValueError):
 
 def uid_from_creator_id(creator_id: object) -> str:
     """The directory uid for a Kaltura creator id: trimmed, `@domain` suffix removed ('' for none)."""
-    if creator_id is None or (isinstance(creator_id, float) and pd.isna(creator_id)):
+    if creator_id is None or (pd.api.types.is_scalar(creator_id) and pd.isna(creator_id)):
         return ""
     return str(creator_id).strip().split("@", 1)[0].strip()
 
