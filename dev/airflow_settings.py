@@ -27,6 +27,7 @@ class SettingsFileError(ValueError):
 
 def _fill(value: Any, env: Mapping[str, str]) -> Any:
     if isinstance(value, str):
+
         def sub(match: re.Match[str]) -> str:
             name = match.group(1)
             if name not in env:
@@ -42,7 +43,7 @@ def _fill(value: Any, env: Mapping[str, str]) -> Any:
 
 
 def read_settings(env: Mapping[str, str], path: Path = SETTINGS_FILE) -> dict[str, Any]:
-    """Parse the file and fill placeholders; returns {'connections': [...], 'variables': [...], 'pools': [...]}."""
+    """Parse the file and fill placeholders; returns its connections, variables and pools lists."""
     raw = yaml.safe_load(path.read_text()) or {}
     section = raw.get("airflow")
     if not isinstance(section, dict):
@@ -88,17 +89,30 @@ def import_into_metadata_db(env: Mapping[str, str], path: Path = SETTINGS_FILE) 
         subprocess.run([*airflow, "connections", "delete", conn["conn_id"]], env=run_env, capture_output=True)
         subprocess.run(
             [*airflow, "connections", "add", conn["conn_id"], "--conn-json", connection_json(conn)],
-            env=run_env, check=True, capture_output=True,
+            env=run_env,
+            check=True,
+            capture_output=True,
         )
     for var in settings["variables"]:
         subprocess.run(
             [*airflow, "variables", "set", var["variable_name"], str(var["variable_value"])],
-            env=run_env, check=True, capture_output=True,
+            env=run_env,
+            check=True,
+            capture_output=True,
         )
     for pool in settings["pools"]:
         subprocess.run(
-            [*airflow, "pools", "set", pool["pool_name"], str(pool["pool_slot"]), pool.get("pool_description", "")],
-            env=run_env, check=True, capture_output=True,
+            [
+                *airflow,
+                "pools",
+                "set",
+                pool["pool_name"],
+                str(pool["pool_slot"]),
+                pool.get("pool_description", ""),
+            ],
+            env=run_env,
+            check=True,
+            capture_output=True,
         )
 
 

@@ -9,7 +9,7 @@ DEFAULT_HOME = PROJECT_ROOT / "airflow_home"
 
 
 def airflow_environment(home: Path = DEFAULT_HOME, test_connection: bool = True) -> dict[str, str]:
-    """Airflow settings for a local stack: SQLite, LocalExecutor, no examples, this repo's DAGs and plugins."""
+    """Airflow settings of a local stack: SQLite, LocalExecutor, no examples, our dags/ and plugins/."""
     home.mkdir(parents=True, exist_ok=True)
     env = {
         "AIRFLOW_HOME": str(home),

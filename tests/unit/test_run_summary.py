@@ -22,7 +22,10 @@ def test_counts_each_outcome_and_passes_without_failures() -> None:
 
 def test_failed_and_missing_outcomes_fail_the_run() -> None:
     summary = summarize_outcomes(
-        "replace", ["0_a", "0_b", "0_c"], [_o("0_a", "failed", "S3 copy differs"), None, _o("0_b", "done")], True
+        "replace",
+        ["0_a", "0_b", "0_c"],
+        [_o("0_a", "failed", "S3 copy differs"), None, _o("0_b", "done")],
+        True,
     )
     assert not summary.ok
     assert summary.counts["failed"] == 2

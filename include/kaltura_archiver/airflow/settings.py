@@ -31,13 +31,17 @@ def _coerce(name: str, raw: str) -> Any:
             values = json.loads(raw) if raw.strip().startswith("[") else raw.split(",")
             return tuple(int(v) for v in values if str(v).strip())
     except (TypeError, ValueError):
-        raise SettingsError(f"Variable {VARIABLE_PREFIX}{name}={raw!r} is not a valid {type(default).__name__}") from None
+        raise SettingsError(
+            f"Variable {VARIABLE_PREFIX}{name}={raw!r} is not a valid {type(default).__name__}"
+        ) from None
     return raw
 
 
 def settings_from_mapping(values: dict[str, str]) -> ArchiverSettings:
     """Settings from raw variable strings keyed by field name; unknown keys are ignored."""
-    changes = {name: _coerce(name, raw) for name, raw in values.items() if name in _FIELDS and raw is not None}
+    changes = {
+        name: _coerce(name, raw) for name, raw in values.items() if name in _FIELDS and raw is not None
+    }
     return ArchiverSettings(**changes)
 
 

@@ -26,14 +26,14 @@ class LiveRunApprovalOperator(ApprovalOperator):
     Unattended operation is switched on by the Variable `kaltura_archiver_unattended`.
     """
 
-    template_fields: Sequence[str] = (*ApprovalOperator.template_fields, "dry_run")
+    template_fields: Sequence[str] = (*ApprovalOperator.template_fields, "dry_run_setting")
 
     def __init__(self, *, dry_run: Any = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.dry_run = dry_run
+        self.dry_run_setting = dry_run
 
     def execute(self, context: Context) -> Any:
-        if as_bool(self.dry_run):
+        if as_bool(self.dry_run_setting):
             self.log.info("Dry run: nothing will change, no approval needed")
             return {"chosen_options": [self.APPROVE], "approved_by": "dry run"}
         if is_unattended():
@@ -45,7 +45,7 @@ class LiveRunApprovalOperator(ApprovalOperator):
 class SummarizeOutcomesOperator(BaseOperator):
     """Count the per-entry outcomes of a run, log them, and fail the run if any entry failed."""
 
-    template_fields: Sequence[str] = ("dry_run",)
+    template_fields: Sequence[str] = ("dry_run_setting",)
 
     def __init__(
         self, *, operation: str, select_task_id: str, entry_task_id: str, dry_run: Any = True, **kwargs: Any
@@ -55,7 +55,7 @@ class SummarizeOutcomesOperator(BaseOperator):
         self.operation = operation
         self.select_task_id = select_task_id
         self.entry_task_id = entry_task_id
-        self.dry_run = dry_run
+        self.dry_run_setting = dry_run
 
     def execute(self, context: Context) -> dict[str, Any]:
         ti = context["ti"]
@@ -63,7 +63,9 @@ class SummarizeOutcomesOperator(BaseOperator):
         outcomes = ti.xcom_pull(task_ids=self.entry_task_id) if selected else []
         if isinstance(outcomes, dict):
             outcomes = [outcomes]
-        summary = summarize_outcomes(self.operation, list(selected), list(outcomes or []), as_bool(self.dry_run))
+        summary = summarize_outcomes(
+            self.operation, list(selected), list(outcomes or []), as_bool(self.dry_run_setting)
+        )
         for line in summary.lines():
             self.log.info("%s", line)
         if not summary.ok:

@@ -1,0 +1,85 @@
+"""Account figures for deciding how much more to archive (SPEC section 4 "stats"), as of a given day.
+
+Everything is computed relative to `as_of` (the DAG run's data interval end) so that history can be
+backfilled: ages and windows move with `as_of`, S3 archives count when they existed by then. Tags are
+the entries' current tags (Kaltura keeps no tag history), so a backfilled day shows today's tags on
+the entries that existed on that day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from kaltura_archiver.config import ArchiverSettings
+from kaltura_archiver.filters import EntryFilter, as_utc
+
+CREATED_BUCKETS = range(1, 9)
+PLAYED_BUCKETS = range(1, 6)
+TB = 1024**4
+
+
+class StatsSource(Protocol):
+    """What the figures are read from: exact counts and sizes of filter matches, and the archive."""
+
+    def count(self, entry_filter: EntryFilter, reference: datetime) -> int: ...
+
+    def original_bytes(self, entry_filter: EntryFilter, reference: datetime) -> int: ...
+
+    def archive_totals(self, as_of: datetime) -> tuple[int, int]: ...
+
+
+@dataclass(frozen=True)
+class StatsOptions:
+    """`years`: the archive/restore horizon N; `played_window_years`: window of the storage figure."""
+
+    years: float = 3.0
+    played_window_years: float = 1.0
+    include_sizes: bool = True
+
+
+def _unlimited(**criteria: Any) -> EntryFilter:
+    return EntryFilter(max_entries=-1, **criteria)
+
+
+def compute_stats(
+    source: StatsSource,
+    settings: ArchiverSettings,
+    as_of: datetime,
+    options: StatsOptions = StatsOptions(),
+    log: Callable[[str], None] = lambda _m: None,
+) -> dict[str, Any]:
+    """One row of figures as of `as_of` (a flat dict, ready for a table)."""
+    ref = as_utc(as_of)
+    archived, replaced = settings.archived_tag, settings.replaced_tag
+    count = source.count
+    row: dict[str, Any] = {"as_of": ref.date().isoformat()}
+    row["total_entries"] = count(_unlimited(created_before=0), ref)
+    row["archived_entries"] = count(_unlimited(created_before=0, tags=(archived,)), ref)
+    row["replaced_entries"] = count(_unlimited(created_before=0, tags=(replaced,)), ref)
+    for k in CREATED_BUCKETS:
+        bucket = {"created_before": k - 1, "created_within": k}
+        row[f"created_{k}y_entries"] = count(_unlimited(**bucket), ref)
+        row[f"created_{k}y_placeholders"] = count(_unlimited(**bucket, tags=(replaced,)), ref)
+    for k in PLAYED_BUCKETS:
+        row[f"played_{k}y_entries"] = count(_unlimited(unplayed_for=k - 1, played_within=k), ref)
+    years = options.years
+    archivable = _unlimited(unplayed_for=years, tags=(f"!{archived}",))
+    restorable = _unlimited(played_within=years, tags=(replaced,))
+    row["archivable_entries"] = count(archivable, ref)
+    row["restorable_entries"] = count(restorable, ref)
+    objects, archive_bytes = source.archive_totals(ref)
+    row["s3_objects"] = objects
+    row["archived_tb"] = round(archive_bytes / TB, 6)
+    if options.include_sizes:
+        window = _unlimited(played_within=options.played_window_years)
+        row["played_window_years"] = options.played_window_years
+        row["played_window_tb"] = round(source.original_bytes(window, ref) / TB, 6)
+        row["archivable_tb"] = round(source.original_bytes(archivable, ref) / TB, 6)
+    log(
+        f"stats as of {row['as_of']}: {row['total_entries']} entries, {row['archived_entries']} archived, "
+        f"{row['replaced_entries']} placeholders, {row['archivable_entries']} more archivable"
+    )
+    return row
