@@ -1,0 +1,122 @@
+"""archive (old name s3copy): copy an entry's original flavor to s3://BUCKET/ENTRY_ID, then tag it.
+
+Steps and the state a crash after each leaves (the next run reads it and continues):
+
+1. abort orphaned multipart uploads of the entry   -> nothing visible changed
+2. stream the original into a verified S3 upload    -> object + manifest exist, tag missing:
+                                                        the re-run finds the object, checks it
+                                                        matches and only adds the tag
+3. add tag `archived_to_s3`                         -> archived
+
+The tag is added only after `ArchiveStore.upload_stream` verified the stored object (size and
+S3's composite SHA256) against what was streamed. An existing object that does not match the
+entry's original is never overwritten: the entry is reported as failed with the sizes.
+"""
+
+from __future__ import annotations
+
+from kaltura_archiver.operations.context import OperationContext
+from kaltura_archiver.operations.kaltura_content import stream_flavor
+from kaltura_archiver.operations.outcome import EntryOutcome, Outcome
+from kaltura_archiver.operations.runner import outcome, run_operation
+from kaltura_archiver.operations.state import archive_problem, kb_compatible, match_original, read_state
+from kaltura_archiver.operations.steplog import StepLog
+from kaltura_archiver.operations.steps import set_tag
+
+OPERATION = "archive"
+
+
+def archive_entry(ctx: OperationContext, entry_id: str) -> EntryOutcome:
+    """Archive one entry (dry run unless ctx.live); see the module docstring."""
+    return run_operation(ctx, entry_id, OPERATION, lambda log: _archive(ctx, entry_id, log))
+
+
+def _archive(ctx: OperationContext, entry_id: str, log: StepLog) -> EntryOutcome:
+    settings = ctx.settings
+    state = read_state(ctx, entry_id)
+    log.check(state.describe())
+    if state.entry is None:
+        return outcome(log, Outcome.FAILED, "entry not found in Kaltura")
+    if state.archive is not None:
+        if state.replaced_tag:
+            if state.archived_tag:
+                return outcome(log, Outcome.DONE_BEFORE, "already archived and replaced", state)
+            return outcome(
+                log,
+                Outcome.FAILED,
+                f"tagged {settings.replaced_tag} without {settings.archived_tag}: inconsistent,"
+                " run health/repair",
+                state,
+            )
+        problem = archive_problem(ctx, state)
+        if problem:
+            return outcome(
+                log, Outcome.FAILED, f"S3 object exists but is not a verified archive: {problem}", state
+            )
+        if state.ready_original is None:
+            return outcome(log, Outcome.FAILED, "S3 object exists but the entry has no READY original", state)
+        match = match_original(ctx, state, log, by_content=False)
+        if not match.matches:
+            return outcome(
+                log,
+                Outcome.FAILED,
+                f"S3 already holds an object for this entry that does not match its original"
+                f" ({match.detail});"
+                " the original may have been replaced after archival",
+                state,
+            )
+        if not state.archived_tag:
+            set_tag(ctx, log, settings.archived_tag, True)
+            return outcome(log, Outcome.DONE_BEFORE, f"already in S3 ({match.detail}); tag added", state)
+        return outcome(log, Outcome.DONE_BEFORE, f"already in S3 ({match.detail})", state)
+    if state.replaced_tag:
+        return outcome(
+            log,
+            Outcome.FAILED,
+            f"tagged {settings.replaced_tag} but no S3 object exists: the real video may be lost;"
+            " not archiving",
+            state,
+        )
+    original = state.ready_original
+    if original is None:
+        return outcome(log, Outcome.FAILED, "no original flavor in status READY", state)
+    if original.size_kb > settings.size_limit_kb:
+        return outcome(
+            log,
+            Outcome.SKIPPED,
+            f"original is {original.size_kb} KB, over the size limit of {settings.size_limit_kb} KB",
+            state,
+        )
+    if log.step(f"abort orphaned multipart uploads of s3://{settings.bucket}/{entry_id}"):
+        aborted = ctx.store.abort_orphaned_uploads(entry_id)
+        if aborted:
+            log.check(f"aborted {aborted} orphaned multipart upload(s)")
+    target = f"s3://{settings.bucket}/{entry_id}"
+    if log.step(
+        f"stream original flavor {original.flavor_id} ({original.size_kb} KB) to {target}"
+        f" ({settings.storage_class}), verify it and write its manifest"
+    ):
+        chunks = stream_flavor(
+            ctx.api,
+            original.flavor_id,
+            expected_size=original.size_bytes,
+            chunk_size=ctx.download_chunk_bytes,
+            session=ctx.http,
+            sleep=ctx.sleep,
+        )
+        manifest = ctx.store.upload_stream(
+            entry_id, chunks, original.flavor_id, original.size_bytes, log.check
+        )
+        if original.size_bytes is None and not kb_compatible(
+            original.size_kb, manifest.size_bytes, settings.size_tolerance
+        ):
+            return outcome(
+                log,
+                Outcome.FAILED,
+                f"downloaded {manifest.size_bytes} bytes but Kaltura reports {original.size_kb} KB;"
+                " not tagging (the object stays for inspection)",
+                state,
+            )
+        log.check(f"archived {manifest.size_bytes} bytes, sha256 {manifest.sha256}")
+    set_tag(ctx, log, settings.archived_tag, True)
+    return outcome(log, Outcome.DONE, f"original {original.flavor_id} archived to {target}", state)

@@ -1,0 +1,92 @@
+"""What every state-changing operation needs: connections, settings, mode, reference time, placeholder."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property
+
+import requests
+
+from kaltura_archiver.archive_store import ArchiveStore
+from kaltura_archiver.config import ArchiverSettings
+from kaltura_archiver.kaltura_api import KalturaApi
+from kaltura_archiver.operations.steplog import StepHook, StepLog
+
+
+class PlaceholderError(ValueError):
+    """The configured placeholder video is missing, empty or unreadable."""
+
+
+@dataclass(frozen=True)
+class PlaceholderVideo:
+    """The placeholder video file: its size and sha256 identify it among an entry's flavors."""
+
+    path: str
+
+    def check(self) -> None:
+        """Raise PlaceholderError unless the file exists, is readable and not empty."""
+        if not self.path:
+            raise PlaceholderError("no placeholder video is configured (settings.placeholder_video)")
+        if not os.path.isfile(self.path):
+            raise PlaceholderError(f"placeholder video {self.path!r} does not exist")
+        if os.path.getsize(self.path) == 0:
+            raise PlaceholderError(f"placeholder video {self.path!r} is empty")
+        with open(self.path, "rb"):
+            pass
+
+    @cached_property
+    def size_bytes(self) -> int:
+        """Size of the file in bytes."""
+        self.check()
+        return os.path.getsize(self.path)
+
+    @cached_property
+    def sha256(self) -> str:
+        """sha256 of the file's content."""
+        digest = hashlib.sha256()
+        for chunk in self.chunks(1024 * 1024):
+            digest.update(chunk)
+        return digest.hexdigest()
+
+    @property
+    def file_name(self) -> str:
+        """Base name of the file (used as the upload token's file name)."""
+        return os.path.basename(self.path)
+
+    def chunks(self, size: int) -> Iterator[bytes]:
+        """The file's bytes in chunks of `size`."""
+        self.check()
+        with open(self.path, "rb") as handle:
+            while chunk := handle.read(size):
+                yield chunk
+
+
+@dataclass
+class OperationContext:
+    """Connections and settings of one operation run; `live=False` (the default) is a dry run."""
+
+    api: KalturaApi
+    store: ArchiveStore
+    settings: ArchiverSettings
+    live: bool = False
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    on_step: StepHook | None = None
+    logger: logging.Logger | None = None
+    http: requests.Session | None = None
+    sleep: Callable[[float], None] = time.sleep
+    download_chunk_bytes: int = 1024 * 1024
+
+    @cached_property
+    def placeholder(self) -> PlaceholderVideo:
+        """The configured placeholder video."""
+        return PlaceholderVideo(self.settings.placeholder_video)
+
+    def steplog(self, entry_id: str, operation: str) -> StepLog:
+        """A DRYRUN/EXEC step logger for one entry."""
+        return StepLog(entry_id, operation, self.live, logger=self.logger, on_step=self.on_step)

@@ -1,0 +1,288 @@
+"""Moving content in and out of Kaltura: streaming download, chunked upload, flavor deletion, tags.
+
+Every function here is idempotent or safe to repeat after a crash:
+
+* `stream_flavor` downloads a flavor from its `flavorAsset.getUrl` URL as an iterator of chunks,
+  resuming with HTTP Range after a dropped connection or a short body, and fetching a fresh URL
+  when the old one is refused (the URL embeds a KS, so it is never logged).
+* `upload_chunks` sends a byte stream through one upload token, chunk by chunk
+  (`uploadToken.upload` with `resume`, `resumeAt`, `finalChunk`): the client's file upload has a
+  fixed 10 s timeout, so no single request carries more than `chunk_bytes`. Every chunk names its
+  absolute offset, so a repeated chunk overwrites the same bytes.
+* `delete_flavor` treats "already gone" as success; `add_content` attaches a finished token.
+* `update_tags` adds and removes whole tags (never substrings) against the entry's live tags.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from KalturaClient import KalturaClient
+from KalturaClient.Plugins.Core import (
+    KalturaMediaEntry,
+    KalturaUploadedFileTokenResource,
+    KalturaUploadToken,
+)
+
+from kaltura_archiver.kaltura_api import KalturaApi, KalturaApiError
+from kaltura_archiver.records import as_int, as_str, split_tags
+
+DOWNLOAD_CHUNK_BYTES = 1024 * 1024
+FLAVOR_GONE_CODES = frozenset({"FLAVOR_ASSET_ID_NOT_FOUND", "FLAVOR_ASSET_ALREADY_DELETED"})
+UPLOAD_TOKEN_FULL = 2
+_URL_REFUSED = frozenset({401, 403, 404, 410})
+
+
+class ContentTransferError(Exception):
+    """A download or upload could not be completed; `retryable` says whether trying later may help."""
+
+    def __init__(self, message: str, retryable: bool) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    """A finished upload token: its id and the bytes Kaltura acknowledged."""
+
+    token_id: str
+    size_bytes: int
+    sha256: str
+
+
+def download_url(api: KalturaApi, flavor_id: str) -> str:
+    """A download URL of a READY flavor (contains a KS: never log it)."""
+    return str(api.call("flavorAsset.getUrl", lambda c: c.flavorAsset.getUrl(flavor_id)))
+
+
+def stream_flavor(
+    api: KalturaApi,
+    flavor_id: str,
+    expected_size: int | None = None,
+    chunk_size: int = DOWNLOAD_CHUNK_BYTES,
+    max_resumes: int = 5,
+    session: requests.Session | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    timeout: tuple[float, float] = (10.0, 60.0),
+) -> Iterator[bytes]:
+    """The flavor's bytes in chunks; resumes with Range after drops; raises ContentTransferError."""
+    http = session or requests.Session()
+    url = download_url(api, flavor_id)
+    offset = 0
+    total = expected_size
+    failures = 0
+    while True:
+        problem = ""
+        headers = {"Range": f"bytes={offset}-"} if offset else {}
+        try:
+            with http.get(url, headers=headers, stream=True, timeout=timeout) as response:
+                if response.status_code in _URL_REFUSED:
+                    problem = f"download URL refused with HTTP {response.status_code}"
+                    url = download_url(api, flavor_id)
+                elif response.status_code >= 500:
+                    problem = f"download failed with HTTP {response.status_code}"
+                elif response.status_code >= 400:
+                    raise ContentTransferError(
+                        f"download of flavor {flavor_id} refused with HTTP {response.status_code}", False
+                    )
+                else:
+                    skip = _skip_bytes(response, offset)
+                    if total is None:
+                        total = _total_size(response, offset)
+                    for chunk in response.iter_content(chunk_size):
+                        if skip:
+                            cut = min(skip, len(chunk))
+                            chunk, skip = chunk[cut:], skip - cut
+                        if chunk:
+                            offset += len(chunk)
+                            if total is not None and offset > total:
+                                raise ContentTransferError(
+                                    f"flavor {flavor_id} is longer than its expected {total} bytes", False
+                                )
+                            yield chunk
+                    if total is None or offset == total:
+                        return
+                    problem = f"download ended after {offset} of {total} bytes"
+        except requests.RequestException as exc:
+            problem = f"download interrupted after {offset} bytes ({type(exc).__name__})"
+        failures += 1
+        if failures > max_resumes:
+            raise ContentTransferError(
+                f"flavor {flavor_id}: {problem}; gave up after {max_resumes} resumes", True
+            )
+        sleep(min(30.0, 0.5 * 2 ** (failures - 1)))
+
+
+def _skip_bytes(response: requests.Response, offset: int) -> int:
+    """Bytes to drop from a response that ignored our Range header (200 instead of 206)."""
+    if offset and response.status_code == 206:
+        start = _content_range(response)[0]
+        if start is not None and start != offset:
+            raise ContentTransferError(f"server resumed at byte {start}, asked for {offset}", True)
+        return 0
+    return offset
+
+
+def _total_size(response: requests.Response, offset: int) -> int | None:
+    """The full content size announced by a response (Content-Range total, else Content-Length)."""
+    if response.status_code == 206:
+        total = _content_range(response)[1]
+        if total is not None:
+            return total
+    length = response.headers.get("Content-Length")
+    if length and length.isdigit():
+        return int(length) + (offset if response.status_code == 206 else 0)
+    return None
+
+
+def _content_range(response: requests.Response) -> tuple[int | None, int | None]:
+    """(start, total) from a `Content-Range: bytes start-end/total` header."""
+    value = response.headers.get("Content-Range", "")
+    try:
+        span, _, total = value.split(" ", 1)[1].partition("/")
+        return int(span.split("-")[0]), int(total) if total.isdigit() else None
+    except (IndexError, ValueError):
+        return None, None
+
+
+def hash_stream(chunks: Iterable[bytes]) -> tuple[str, int]:
+    """(sha256 hex, byte count) of a stream, holding one chunk at a time."""
+    digest = hashlib.sha256()
+    size = 0
+    for chunk in chunks:
+        digest.update(chunk)
+        size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def rechunk(chunks: Iterable[bytes], size: int) -> Iterator[tuple[bytes, bool]]:
+    """Pieces of `size` bytes (the last may be shorter) with an is-last flag; one piece of lookahead."""
+    buffer = bytearray()
+    pending: bytes | None = None
+    for chunk in chunks:
+        buffer += chunk
+        while len(buffer) >= size:
+            if pending is not None:
+                yield pending, False
+            pending = bytes(buffer[:size])
+            del buffer[:size]
+    if buffer:
+        if pending is not None:
+            yield pending, False
+        pending = bytes(buffer)
+    if pending is not None:
+        yield pending, True
+
+
+def upload_chunks(
+    api: KalturaApi,
+    chunks: Iterable[bytes],
+    file_name: str,
+    chunk_bytes: int,
+    total_size: int | None = None,
+) -> UploadResult:
+    """Upload a byte stream through a new upload token in chunks; returns the finished token."""
+    size: float | object = float(total_size) if total_size is not None else NotImplemented
+    token = KalturaUploadToken(fileName=file_name, fileSize=size)
+    created = api.call("uploadToken.add", lambda c: c.uploadToken.add(token))
+    token_id = as_str(created.id)
+    digest = hashlib.sha256()
+    offset = 0
+    sent_any = False
+    for piece, last in rechunk(chunks, chunk_bytes):
+        _upload_piece(api, token_id, file_name, piece, offset, last)
+        digest.update(piece)
+        offset += len(piece)
+        sent_any = True
+    if not sent_any:
+        raise ContentTransferError(f"nothing to upload for {file_name}: the source stream was empty", False)
+    if total_size is not None and offset != total_size:
+        raise ContentTransferError(f"uploaded {offset} bytes of {file_name}, expected {total_size}", True)
+    status, uploaded = _token_state(api, token_id)
+    if status != UPLOAD_TOKEN_FULL or uploaded != offset:
+        raise ContentTransferError(
+            f"upload token holds {uploaded} of {offset} bytes (status {status}); upload incomplete", True
+        )
+    return UploadResult(token_id=token_id, size_bytes=offset, sha256=digest.hexdigest())
+
+
+def _upload_piece(
+    api: KalturaApi, token_id: str, file_name: str, piece: bytes, offset: int, last: bool
+) -> None:
+    """Send one chunk at its absolute offset; a chunk Kaltura already holds counts as sent."""
+
+    def send(client: KalturaClient) -> Any:
+        data = io.BytesIO(piece)
+        data.name = file_name
+        if offset == 0:
+            return client.uploadToken.upload(token_id, data, False, last)
+        return client.uploadToken.upload(token_id, data, True, last, float(offset))
+
+    try:
+        api.call("uploadToken.upload", send)
+    except KalturaApiError as err:
+        status, uploaded = _token_state(api, token_id)
+        if uploaded >= offset + len(piece) and (not last or status == UPLOAD_TOKEN_FULL):
+            return
+        raise ContentTransferError(
+            f"chunk at byte {offset} of {file_name} failed: {err}",
+            err.retryable or err.code.startswith("UPLOAD"),
+        ) from err
+
+
+def _token_state(api: KalturaApi, token_id: str) -> tuple[int | None, int]:
+    """(status, uploadedFileSize) of an upload token."""
+    token = api.call("uploadToken.get", lambda c: c.uploadToken.get(token_id))
+    return as_int(token.status), as_int(token.uploadedFileSize, 0) or 0
+
+
+def delete_flavor(api: KalturaApi, flavor_id: str) -> bool:
+    """Delete one flavor; True when this call deleted it, False when it was already gone."""
+    try:
+        api.call("flavorAsset.delete", lambda c: c.flavorAsset.delete(flavor_id))
+    except KalturaApiError as err:
+        if err.code in FLAVOR_GONE_CODES:
+            return False
+        raise
+    return True
+
+
+def add_content(api: KalturaApi, entry_id: str, token_id: str) -> None:
+    """Attach a finished upload token as the entry's new content (entry must be NO_CONTENT)."""
+    resource = KalturaUploadedFileTokenResource(token=token_id)
+    api.call("media.addContent", lambda c: c.media.addContent(entry_id, resource))
+
+
+def regenerate_thumbnail(api: KalturaApi, entry_id: str, time_offset: int = 0) -> None:
+    """Make a new default thumbnail from the entry's current source flavor."""
+    api.call("media.updateThumbnail", lambda c: c.media.updateThumbnail(entry_id, time_offset))
+
+
+def merge_tags(tags: Iterable[str], add: Iterable[str] = (), remove: Iterable[str] = ()) -> tuple[str, ...]:
+    """Whole-tag edit: drop every tag equal to one in `remove`, append missing ones from `add`."""
+    drop = {t.strip() for t in remove}
+    result = [t for t in dict.fromkeys(t.strip() for t in tags) if t and t not in drop]
+    for tag in add:
+        tag = tag.strip()
+        if tag and tag not in result:
+            result.append(tag)
+    return tuple(result)
+
+
+def update_tags(
+    api: KalturaApi, entry_id: str, add: Iterable[str] = (), remove: Iterable[str] = ()
+) -> tuple[str, ...]:
+    """Apply a whole-tag edit to the entry's live tags (re-read first); no call when nothing changes."""
+    current = api.call("media.get", lambda c: c.media.get(entry_id))
+    tags = split_tags(current.tags)
+    wanted = merge_tags(tags, add, remove)
+    if wanted != tags:
+        update = KalturaMediaEntry(tags=",".join(wanted))
+        api.call("media.update", lambda c: c.media.update(entry_id, update))
+    return wanted

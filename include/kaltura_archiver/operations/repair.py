@@ -1,0 +1,112 @@
+"""repair: put the right content back into an entry that fails the health check.
+
+Health (SPEC section 4, sizes only so that it is cheap): a READY original; an S3 object exactly
+when tagged `archived_to_s3`; `flavors_deleted` only together with `archived_to_s3`; archived and
+not replaced -> original matches S3; replaced -> original does not match S3.
+
+A sick entry is repaired only when it is tagged `archived_to_s3` and its S3 object exists, is
+verified and within the size limit. Then:
+
+* tagged `flavors_deleted`, real video READY and matching S3 (an interrupted replace or restore):
+  remove `flavors_deleted` - the real video is in place, nothing is deleted;
+* tagged `flavors_deleted`, no usable original: delete what is left, upload the placeholder;
+* not tagged `flavors_deleted`, original gone, failed or the placeholder: bring the video back
+  from S3 (requesting a Glacier restore and waiting when needed);
+* an original that is neither the placeholder nor the archived video is never touched (it may be
+  a newer version uploaded after archival): reported as not repairable.
+Anything else is reported as not repairable, with the reason.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from kaltura_archiver.operations.context import OperationContext
+from kaltura_archiver.operations.outcome import EntryOutcome, Outcome
+from kaltura_archiver.operations.replace import swap_to_placeholder
+from kaltura_archiver.operations.restore import restore_content
+from kaltura_archiver.operations.runner import outcome, run_operation
+from kaltura_archiver.operations.state import (
+    LiveState,
+    archive_problem,
+    is_placeholder,
+    match_original,
+    read_state,
+    within_size_limit,
+)
+from kaltura_archiver.operations.steplog import StepLog
+from kaltura_archiver.operations.steps import set_tag
+
+OPERATION = "repair"
+
+
+def repair_entry(ctx: OperationContext, entry_id: str, after_wait: bool = False) -> EntryOutcome:
+    """Repair one entry (dry run unless ctx.live); see the module docstring."""
+    result = run_operation(ctx, entry_id, OPERATION, lambda log: _repair(ctx, entry_id, log))
+    if after_wait and result.outcome is Outcome.DONE_BEFORE:
+        return dataclasses.replace(result, outcome=Outcome.DONE, reason=f"repaired ({result.reason})")
+    return result
+
+
+def health_problem(ctx: OperationContext, state: LiveState, log: StepLog) -> str | None:
+    """Why the entry fails the health check (size rule), or None when it is healthy."""
+    tags = ctx.settings
+    if state.ready_original is None:
+        return "no original flavor in status READY"
+    if state.archive is not None and not state.archived_tag:
+        return f"in S3 but not tagged {tags.archived_tag}"
+    if state.archive is None and state.archived_tag:
+        return f"tagged {tags.archived_tag} but not in S3"
+    if state.replaced_tag and not state.archived_tag:
+        return f"tagged {tags.replaced_tag} but not {tags.archived_tag}"
+    if state.archived_tag:
+        matches = match_original(ctx, state, log, by_content=False).matches
+        if not state.replaced_tag and not matches:
+            return f"tagged {tags.archived_tag}, not {tags.replaced_tag}, but the original does not match S3"
+        if state.replaced_tag and matches:
+            return f"tagged {tags.replaced_tag} but the original matches S3 (it is the real video)"
+    return None
+
+
+def _repair(ctx: OperationContext, entry_id: str, log: StepLog) -> EntryOutcome:
+    settings = ctx.settings
+    state = read_state(ctx, entry_id)
+    log.check(state.describe())
+    if state.entry is None:
+        return outcome(log, Outcome.FAILED, "entry not found in Kaltura")
+    sick = health_problem(ctx, state, log)
+    if sick is None:
+        return outcome(log, Outcome.DONE_BEFORE, "healthy, nothing to repair", state)
+    log.check(f"unhealthy: {sick}")
+    if state.converting:
+        return outcome(log, Outcome.WAITING_FOR_READY, f"{sick}; content is still converting", state)
+    if not state.archived_tag:
+        return outcome(
+            log, Outcome.FAILED, f"cannot be repaired: {sick} (not tagged {settings.archived_tag})", state
+        )
+    problem = archive_problem(ctx, state)
+    if problem:
+        return outcome(
+            log, Outcome.FAILED, f"cannot be repaired: {sick}; no usable S3 copy: {problem}", state
+        )
+    assert state.archive is not None
+    if not within_size_limit(state.archive, settings.size_limit_kb):
+        return outcome(
+            log, Outcome.FAILED, f"cannot be repaired: {sick}; S3 copy is over the size limit", state
+        )
+    original = state.ready_original
+    if state.replaced_tag:
+        if original is not None and match_original(ctx, state, log, by_content=False).matches:
+            set_tag(ctx, log, settings.replaced_tag, False)
+            return outcome(log, Outcome.DONE, "real video in place; replaced tag removed", state)
+        return swap_to_placeholder(ctx, log, state, match_rule="tags")
+    if original is not None and not is_placeholder(original, ctx.placeholder, settings.size_tolerance):
+        return outcome(
+            log,
+            Outcome.FAILED,
+            f"cannot be repaired: {sick}; the current original {original.flavor_id} is neither the"
+            " placeholder"
+            " nor the archived video (possibly a newer version): not touching it",
+            state,
+        )
+    return restore_content(ctx, log, state)

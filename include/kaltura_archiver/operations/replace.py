@@ -1,0 +1,154 @@
+"""replace (old name replace_video): swap an archived entry's video for the placeholder.
+
+Invariant: an entry's flavors are deleted only while it carries BOTH tags `archived_to_s3` and
+`flavors_deleted` and its S3 object exists and is verified. `flavors_deleted` is therefore set
+*before* the first flavor is deleted, right after every precondition passed on the live entry
+(READY original; verified S3 object within the size limit; original matches it - by sha256 when
+the archive has a manifest and the original can be downloaded, else by size; created at least
+`replace_min_age_years` before the reference time). The tag marks "the real video lives in S3";
+whoever finds an entry with both tags and no usable content knows the placeholder belongs there.
+
+Steps, and what a re-run finds after a crash following each:
+
+1. add tag `flavors_deleted`           -> both tags, real original READY and matching:
+                                          re-run re-checks everything and continues at 2
+2. delete derived flavors, then the original
+                                       -> both tags, original partly or wholly gone: re-run
+                                          deletes what is left and continues at 3
+3. upload the placeholder (chunked token) -> entry NO_CONTENT, both tags: re-run uploads again
+4. media.addContent                    -> entry converting: re-run reports waiting for READY
+5. (once READY) regenerate thumbnail   -> placeholder state: re-run reports replaced before
+
+An entry with both tags whose READY original does not match S3 is the finished placeholder state.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from kaltura_archiver.operations.context import OperationContext
+from kaltura_archiver.operations.outcome import EntryOutcome, Outcome
+from kaltura_archiver.operations.runner import outcome, run_operation
+from kaltura_archiver.operations.state import (
+    LiveState,
+    archive_problem,
+    match_original,
+    read_state,
+    within_size_limit,
+)
+from kaltura_archiver.operations.steplog import StepLog
+from kaltura_archiver.operations.steps import (
+    delete_all_flavors,
+    new_thumbnail,
+    put_placeholder,
+    reread,
+    set_tag,
+)
+
+OPERATION = "replace"
+DAYS_PER_YEAR = 365.2425
+
+
+def replace_entry(ctx: OperationContext, entry_id: str, after_wait: bool = False) -> EntryOutcome:
+    """Replace one entry's video by the placeholder (dry run unless ctx.live).
+
+    `after_wait=True` is the call that follows a wait for READY: a finished placeholder state
+    then counts as this run's DONE (thumbnail regenerated) instead of DONE_BEFORE.
+    """
+    return run_operation(ctx, entry_id, OPERATION, lambda log: _replace(ctx, entry_id, log, after_wait))
+
+
+def _replace(ctx: OperationContext, entry_id: str, log: StepLog, after_wait: bool) -> EntryOutcome:
+    settings = ctx.settings
+    ctx.placeholder.check()
+    state = read_state(ctx, entry_id)
+    log.check(state.describe())
+    if state.entry is None:
+        return outcome(log, Outcome.FAILED, "entry not found in Kaltura")
+    if not state.archived_tag:
+        what = "tagged flavors_deleted but" if state.replaced_tag else "entry is"
+        return outcome(
+            log, Outcome.FAILED, f"{what} not tagged {settings.archived_tag}: archive it first", state
+        )
+    problem = archive_problem(ctx, state)
+    if problem:
+        return outcome(log, Outcome.FAILED, f"no verified S3 copy: {problem}", state)
+    assert state.archive is not None
+    if not within_size_limit(state.archive, settings.size_limit_kb):
+        return outcome(
+            log,
+            Outcome.SKIPPED,
+            f"S3 copy is {state.archive.size_bytes} bytes, over the size limit of {settings.size_limit_kb} KB"
+            " (it could not be restored)",
+            state,
+        )
+    if state.replaced_tag:
+        return _continue_tagged(ctx, log, state, after_wait)
+    refusal = _guard(ctx, state)
+    if refusal:
+        return outcome(log, Outcome.SKIPPED, refusal, state)
+    if state.ready_original is None:
+        return outcome(log, Outcome.FAILED, "no original flavor in status READY", state)
+    match = match_original(ctx, state, log, by_content=True)
+    log.check(f"original vs S3 ({match.rule}): {match.detail}")
+    if not match.matches:
+        return outcome(
+            log,
+            Outcome.FAILED,
+            f"original does not match the S3 copy ({match.detail}); it may have been replaced after"
+            " archival - not replacing",
+            state,
+            match_rule=match.rule,
+        )
+    set_tag(ctx, log, settings.replaced_tag, True)
+    return swap_to_placeholder(ctx, log, state, match_rule=match.rule)
+
+
+def _continue_tagged(ctx: OperationContext, log: StepLog, state: LiveState, after_wait: bool) -> EntryOutcome:
+    """Both tags set: finished, waiting, or interrupted before/while deleting or uploading."""
+    if state.ready_original is not None:
+        match = match_original(ctx, state, log, by_content=True)
+        if not match.matches:
+            if after_wait:
+                new_thumbnail(ctx, log)
+                return outcome(log, Outcome.DONE, "placeholder is READY", state)
+            return outcome(
+                log, Outcome.DONE_BEFORE, "already replaced (both tags, original differs from S3)", state
+            )
+        refusal = _guard(ctx, state)
+        if refusal:
+            return outcome(log, Outcome.SKIPPED, refusal, state)
+        log.check(
+            f"interrupted replace: real original still present and matches S3 ({match.rule}); continuing"
+        )
+        return swap_to_placeholder(ctx, log, state, match_rule=match.rule)
+    if state.converting:
+        return outcome(log, Outcome.WAITING_FOR_READY, "new content is still converting", state)
+    log.check("interrupted replace: no usable original, the video is in S3; continuing with the placeholder")
+    return swap_to_placeholder(ctx, log, state, match_rule="tags")
+
+
+def swap_to_placeholder(
+    ctx: OperationContext, log: StepLog, state: LiveState, match_rule: str
+) -> EntryOutcome:
+    """Delete all flavors, upload the placeholder, attach it, finish or report waiting (repair too)."""
+    delete_all_flavors(ctx, log, state)
+    put_placeholder(ctx, log)
+    after = reread(ctx, log, state)
+    if log.live and (after.ready_original is None or after.converting):
+        return outcome(log, Outcome.WAITING_FOR_READY, "placeholder uploaded; waiting for READY", after)
+    new_thumbnail(ctx, log)
+    return outcome(log, Outcome.DONE, "replaced by the placeholder", after, match_rule=match_rule)
+
+
+def _guard(ctx: OperationContext, state: LiveState) -> str | None:
+    """Why the created-N-years-ago guard refuses this entry, or None."""
+    assert state.entry is not None
+    years = ctx.settings.replace_min_age_years
+    cutoff = ctx.now - timedelta(days=DAYS_PER_YEAR * years)
+    if state.entry.created_at > cutoff:
+        return (
+            f"created {state.entry.created_at:%Y-%m-%d}, less than {years:g} years before"
+            f" {ctx.now:%Y-%m-%d}: replace guard"
+        )
+    return None

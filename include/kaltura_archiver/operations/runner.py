@@ -1,0 +1,77 @@
+"""Running one operation on one entry: turning every failure into an outcome with an exact reason."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import requests
+from botocore.exceptions import BotoCoreError, ClientError
+
+from kaltura_archiver.archive_store import (
+    ArchiveNotReadable,
+    ArchiveStoreError,
+    ArchiveVerificationError,
+    StreamSizeMismatch,
+)
+from kaltura_archiver.kaltura_api import KalturaApiError
+from kaltura_archiver.operations.context import OperationContext, PlaceholderError
+from kaltura_archiver.operations.kaltura_content import ContentTransferError
+from kaltura_archiver.operations.outcome import EntryOutcome, Outcome
+from kaltura_archiver.operations.state import LiveState
+from kaltura_archiver.operations.steplog import StepLog
+
+Body = Callable[[StepLog], EntryOutcome]
+
+
+def outcome(
+    log: StepLog,
+    result: Outcome,
+    reason: str,
+    state: LiveState | None = None,
+    **extra: Any,
+) -> EntryOutcome:
+    """Build an outcome for the entry `log` works on, with the state summary and the steps taken."""
+    details: dict[str, Any] = {"dry_run": not log.live}
+    if state is not None:
+        details.update(state.summary())
+    details.update(extra)
+    return EntryOutcome(log.entry_id, log.operation, result, reason, details)
+
+
+def classify_error(err: Exception) -> tuple[str, bool]:
+    """(reason, retryable) for an exception raised while operating on an entry."""
+    if isinstance(err, KalturaApiError):
+        return f"Kaltura error: {err}", err.retryable
+    if isinstance(err, ContentTransferError):
+        return f"transfer failed: {err}", err.retryable
+    if isinstance(err, ArchiveNotReadable):
+        return f"S3 object not readable: {err}", True
+    if isinstance(err, ArchiveVerificationError | StreamSizeMismatch):
+        return f"S3 verification failed: {err}", False
+    if isinstance(err, ArchiveStoreError):
+        return f"S3 error: {err}", True
+    if isinstance(err, PlaceholderError):
+        return f"placeholder video: {err}", False
+    if isinstance(err, requests.RequestException | BotoCoreError | ClientError | OSError):
+        return f"{type(err).__name__} during transfer", True
+    return f"unexpected {type(err).__name__}: {err}", False
+
+
+def run_operation(ctx: OperationContext, entry_id: str, operation: str, body: Body) -> EntryOutcome:
+    """Run `body` with a fresh step log; any Exception becomes a FAILED outcome (crashes propagate)."""
+    log = ctx.steplog(entry_id, operation)
+    try:
+        result = body(log)
+    except Exception as err:  # noqa: BLE001 - every failure is reported per entry
+        reason, retryable = classify_error(err)
+        result = outcome(log, Outcome.FAILED, reason, retryable=retryable, error=type(err).__name__)
+    details = dict(result.details)
+    details["steps"] = list(log.steps)
+    result = EntryOutcome(result.entry_id, result.operation, result.outcome, result.reason, details)
+    line = f"{result.outcome.value.upper()} {entry_id} {operation}: {result.reason}"
+    if result.outcome is Outcome.FAILED:
+        log.warn(line)
+    else:
+        log.check(line)
+    return result

@@ -1,0 +1,95 @@
+"""Content-changing steps shared by replace, restore and repair; each one announced on the step log."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from kaltura_archiver.operations.context import OperationContext
+from kaltura_archiver.operations.kaltura_content import (
+    add_content,
+    delete_flavor,
+    regenerate_thumbnail,
+    update_tags,
+    upload_chunks,
+)
+from kaltura_archiver.operations.state import LiveState, read_state
+from kaltura_archiver.operations.steplog import StepLog
+
+
+def delete_all_flavors(ctx: OperationContext, log: StepLog, state: LiveState) -> None:
+    """Delete every live flavor, derived ones first and the original last (each one idempotent)."""
+    for flavor in sorted(state.flavors, key=lambda f: f.is_original):
+        kind = "original" if flavor.is_original else "derived"
+        if log.step(f"delete {kind} flavor {flavor.flavor_id} ({flavor.status_name}, {flavor.size_kb} KB)"):
+            delete_flavor(ctx.api, flavor.flavor_id)
+
+
+def upload_as_content(
+    ctx: OperationContext,
+    log: StepLog,
+    what: str,
+    file_name: str,
+    size_bytes: int,
+    chunks: Callable[[], Iterator[bytes]],
+) -> None:
+    """Upload a byte stream through a chunked upload token, then attach it with media.addContent."""
+    chunk_bytes = ctx.settings.upload_chunk_bytes
+    token_id = ""
+    if log.step(f"upload {what} ({size_bytes} bytes) to Kaltura in chunks of {chunk_bytes} bytes"):
+        result = upload_chunks(ctx.api, chunks(), file_name, chunk_bytes, size_bytes)
+        token_id = result.token_id
+        log.check(f"upload token {token_id} holds {result.size_bytes} bytes, sha256 {result.sha256}")
+    if log.step(f"add the uploaded {what} as the entry's new content (media.addContent)"):
+        add_content(ctx.api, log.entry_id, token_id)
+
+
+def put_placeholder(ctx: OperationContext, log: StepLog) -> None:
+    """Upload the placeholder video and make it the entry's content (entry must be without content)."""
+    placeholder = ctx.placeholder
+    placeholder.check()
+    upload_as_content(
+        ctx,
+        log,
+        f"placeholder video {placeholder.file_name}",
+        placeholder.file_name,
+        placeholder.size_bytes,
+        lambda: placeholder.chunks(ctx.settings.upload_chunk_bytes),
+    )
+
+
+def put_archived_video(ctx: OperationContext, log: StepLog, state: LiveState) -> None:
+    """Stream the entry's S3 object into Kaltura and make it the entry's content."""
+    assert state.archive is not None
+    upload_as_content(
+        ctx,
+        log,
+        f"archived video s3://{ctx.settings.bucket}/{state.entry_id}",
+        f"{state.entry_id}.orig",
+        state.archive.size_bytes,
+        lambda: ctx.store.open_stream(state.entry_id, ctx.settings.upload_chunk_bytes),
+    )
+
+
+def set_tag(ctx: OperationContext, log: StepLog, tag: str, present: bool) -> None:
+    """Add (present=True) or remove a whole tag."""
+    verb = "add" if present else "remove"
+    if log.step(f"{verb} tag {tag}"):
+        if present:
+            update_tags(ctx.api, log.entry_id, add=[tag])
+        else:
+            update_tags(ctx.api, log.entry_id, remove=[tag])
+
+
+def new_thumbnail(ctx: OperationContext, log: StepLog) -> None:
+    """Regenerate the entry's default thumbnail from its (new) source flavor."""
+    if log.step("regenerate the thumbnail from the new content"):
+        regenerate_thumbnail(ctx.api, log.entry_id)
+
+
+def reread(ctx: OperationContext, log: StepLog, state: LiveState) -> LiveState:
+    """The entry's state after a change (live run); in a dry run the unchanged state."""
+    if not log.live:
+        return state
+    fresh = read_state(ctx, state.entry_id)
+    log.check(f"now: {fresh.describe()}")
+    return fresh
