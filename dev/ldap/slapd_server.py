@@ -5,12 +5,13 @@ Used by the pytest fixture (tests/fixtures/ldap.py) and by the demo:
     with SlapdServer(sample_people()) as server:
         print(server.ldaps_uri, server.bind_dn, server.bind_password, server.ca_cert_file)
 
-`python -m dev.ldap.slapd_server` runs one in the foreground and prints an Airflow connection.
+`python -m dev.ldap` runs one in the foreground and prints an Airflow connection.
 """
 
 from __future__ import annotations
 
 import base64
+import ctypes
 import datetime
 import hashlib
 import ipaddress
@@ -21,6 +22,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -106,6 +108,15 @@ def sample_people() -> list[DirectoryUser]:
         ),
         DirectoryUser("ivan", "Ivan Ito", "Ito", "Ivan Ito", ("History",), ("authentication=enabledsoon",)),
     ]
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: get SIGTERM when the parent dies (Linux), so no slapd is orphaned."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        return
 
 
 def _free_port(host: str) -> int:
@@ -350,20 +361,30 @@ class SlapdServer:
         last_error = ""
         for _attempt in range(3):
             self.port, self.ldaps_port = _free_port(self.host), _free_port(self.host)
-            urls = f"{self.ldap_uri}/ {self.ldaps_uri}/"
-            with self.log_file.open("ab") as log:
-                self._process = subprocess.Popen(
-                    [SLAPD, "-f", str(self.workdir / "slapd.conf"), "-h", urls, "-d", "0"],
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
-            error = self._wait_ready(timeout)
-            if error is None:
+            last_error = self._launch(timeout) or ""
+            if not last_error:
                 return self
-            last_error = error
             self.stop(remove_workdir=False)
         raise SlapdError(f"slapd did not start: {last_error}\n{self._log_tail()}")
+
+    def restart(self, timeout: float = 15.0) -> None:
+        """Stop slapd and start it again on the same ports with the same data (drops every client)."""
+        self.stop(remove_workdir=False)
+        error = self._launch(timeout)
+        if error:
+            raise SlapdError(f"slapd did not restart: {error}\n{self._log_tail()}")
+
+    def _launch(self, timeout: float) -> str | None:
+        urls = f"{self.ldap_uri}/ {self.ldaps_uri}/"
+        with self.log_file.open("ab") as log:
+            self._process = subprocess.Popen(
+                [SLAPD, "-f", str(self.workdir / "slapd.conf"), "-h", urls, "-d", "0"],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+            )
+        return self._wait_ready(timeout)
 
     def _log_tail(self) -> str:
         try:
@@ -477,7 +498,8 @@ class SlapdServer:
 
 
 def main() -> None:
-    """Run a slapd with the sample people in the foreground until interrupted."""
+    """Run a slapd with the sample people in the foreground until interrupted (SIGINT or SIGTERM)."""
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(0))
     with SlapdServer(sample_people()) as server:
         print(f"slapd at {server.ldaps_uri} and {server.ldap_uri} (StartTLS)", flush=True)
         print(f"CA certificate: {server.ca_cert_file}", flush=True)
@@ -487,7 +509,3 @@ def main() -> None:
                 time.sleep(1)
         except KeyboardInterrupt:
             pass
-
-
-if __name__ == "__main__":
-    main()

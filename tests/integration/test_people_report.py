@@ -218,3 +218,26 @@ def test_hook_over_starttls_and_bad_password(
     with pytest.raises(DirectoryAuthError):
         LdapHook("ldap_wrong").enrich_report(report(["alice"]), tmp_path / "people.tsv")
     assert not (tmp_path / "people.tsv").exists()
+
+
+def test_reconnects_once_after_the_server_restarts(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    people = [DirectoryUser("amy", "Amy A", puresource=("authentication=enabled",))]
+    people.append(DirectoryUser("ben", "Ben B", ou=("Math",)))
+    with SlapdServer(people, workdir=tmp_path / "own-slapd") as server:
+        config = DirectoryConfig(
+            host=server.host,
+            port=server.ldaps_port,
+            bind_dn=server.bind_dn,
+            password=server.bind_password,
+            ca_cert_file=server.ca_cert_file,
+            timeout=5.0,
+        )
+        with LdapDirectory(config) as directory:
+            assert directory.lookup(["amy"])["amy"].active
+            server.restart()
+            ben = directory.lookup(["ben"])["ben"]
+            assert (ben.found, ben.active, ben.org_unit) == (True, False, "Math")
+            assert "reconnecting once" in caplog.text
+            server.stop(remove_workdir=False)
+            with pytest.raises(DirectoryUnavailableError, match="TCP connect failed"):
+                directory.lookup(["nobody"])
