@@ -7,6 +7,7 @@ directory failure yields no partial report. Written as TSV through a temporary f
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 from collections.abc import Sequence
@@ -28,7 +29,11 @@ class ReportError(ValueError):
 
 def uid_from_creator_id(creator_id: object) -> str:
     """The directory uid for a Kaltura creator id: trimmed, `@domain` suffix removed ('' for none)."""
-    if creator_id is None or (pd.api.types.is_scalar(creator_id) and pd.isna(creator_id)):
+    if (
+        creator_id is None
+        or creator_id is pd.NA
+        or (isinstance(creator_id, float) and math.isnan(creator_id))
+    ):
         return ""
     return str(creator_id).strip().split("@", 1)[0].strip()
 
