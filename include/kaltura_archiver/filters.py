@@ -3,9 +3,11 @@
 Ages ("N years ago") are computed from a reference time, normally the DAG run's logical date, in UTC:
 whole years are calendar years (29 Feb falls back to 28 Feb), a fractional part counts 365.25 days.
 
-Never-played entries (no last-played date) count as "not played since they were created":
-``unplayed_for N`` matches them when they were created at least N years ago (the old tool's
-``plays < 1 AND created_before N``), and ``played_within N`` never matches them.
+``unplayed_for N`` means "existed N years ago and not played since": last played at least N years
+ago, or never played (no last-played date), and in both cases created at least N years ago (for a
+played entry that holds anyway). For never-played entries this is the old tool's
+``plays < 1 AND created_before N``. ``played_within N`` never matches never-played entries.
+Server side this is ``createdAt <= limit AND lastPlayedAtLessThanOrEqualOrNull = limit``.
 
 ``plays N`` selects entries with fewer than N plays. ``plays 0`` is accepted as the old tool's way of
 writing "never played" and means the same as ``plays 1``.
@@ -164,7 +166,7 @@ class EntryFilter:
         return (self.first_page - 1) * self.page_size
 
     def bounds(self, reference: datetime) -> TimeBounds:
-        """Epoch bounds of the created_* and *_played criteria (inclusive min and max)."""
+        """Inclusive epoch bounds of createdAt and lastPlayedAt (played_max also admits never played)."""
         created_min = created_max = played_min = played_max = None
         if self.created_before is not None:
             created_max = _epoch(years_ago(reference, self.created_before))
@@ -172,6 +174,7 @@ class EntryFilter:
             created_min = _epoch(years_ago(reference, self.created_within)) + 1
         if self.unplayed_for is not None:
             played_max = _epoch(years_ago(reference, self.unplayed_for))
+            created_max = played_max if created_max is None else min(created_max, played_max)
         if self.played_within is not None:
             played_min = _epoch(years_ago(reference, self.played_within)) + 1
         return TimeBounds(created_min, created_max, played_min, played_max)
@@ -195,11 +198,8 @@ class EntryFilter:
             return "created too recently"
         if b.created_min is not None and created < b.created_min:
             return "created too long ago"
-        if b.played_max is not None:
-            if played is None and created > b.played_max:
-                return "never played and created too recently"
-            if played is not None and played > b.played_max:
-                return "played too recently"
+        if b.played_max is not None and played is not None and played > b.played_max:
+            return "played too recently"
         if b.played_min is not None:
             if played is None:
                 return "never played"
