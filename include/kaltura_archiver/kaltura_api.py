@@ -32,6 +32,7 @@ T = TypeVar("T")
 
 MAX_PAGE_SIZE = 500
 RESULT_CAP = 10_000
+SOURCE_FLAVOR_PARAMS_ID = 0
 SESSION_ERROR_CODES = frozenset({"INVALID_KS", "EXPIRED_KS", "KS_EXPIRED", "INVALID_KS_EXPIRED"})
 RETRYABLE_SERVER_CODES = frozenset(
     {
@@ -298,28 +299,40 @@ class KalturaApi:
             raise
         return EntryRecord.from_kaltura(obj)
 
-    def list_flavors(self, entry_ids: Sequence[str]) -> dict[str, list[FlavorRecord]]:
-        """Flavors of every given entry: one flavorAsset.list per <=500 ids (paged when >500 flavors)."""
+    def list_flavors(
+        self, entry_ids: Sequence[str], originals_only: bool = False
+    ) -> dict[str, list[FlavorRecord]]:
+        """Flavors of every given entry: one flavorAsset.list per <=500 ids (paged when >500 flavors).
+
+        Deleted flavors are left out (Kaltura's default). ``originals_only`` asks only for source
+        flavors (flavorParamsId 0), so a page of 500 entries costs one call instead of one per flavor set.
+        """
         ids = list(dict.fromkeys(entry_ids))
         result: dict[str, list[FlavorRecord]] = {entry_id: [] for entry_id in ids}
         for start in range(0, len(ids), MAX_PAGE_SIZE):
-            for flavor in self._flavors_of(ids[start : start + MAX_PAGE_SIZE]):
+            for flavor in self._flavors_of(ids[start : start + MAX_PAGE_SIZE], originals_only):
+                if originals_only and not flavor.is_original:
+                    continue
                 result.setdefault(flavor.entry_id, []).append(flavor)
         return result
 
-    def _flavors_of(self, ids: list[str]) -> list[FlavorRecord]:
+    def _flavors_of(self, ids: list[str], originals_only: bool) -> list[FlavorRecord]:
         """All flavors of <=500 entries; splits the id list when the match count exceeds Kaltura's cap."""
         out: list[FlavorRecord] = []
         seen: set[str] = set()
         page = 1
         while True:
             flt = KalturaFlavorAssetFilter(entryIdIn=",".join(ids))
+            if originals_only:
+                flt.flavorParamsIdEqual = SOURCE_FLAVOR_PARAMS_ID
             pager = KalturaFilterPager(pageSize=MAX_PAGE_SIZE, pageIndex=page)
             response: Any = self.call("flavorAsset.list", _flavor_list_call(flt, pager))
             total = response.totalCount if isinstance(response.totalCount, int) else 0
             if total > RESULT_CAP and len(ids) > 1:
                 half = len(ids) // 2
-                return self._flavors_of(ids[:half]) + self._flavors_of(ids[half:])
+                return self._flavors_of(ids[:half], originals_only) + self._flavors_of(
+                    ids[half:], originals_only
+                )
             objects = response.objects if isinstance(response.objects, list) else []
             for obj in objects:
                 flavor = FlavorRecord.from_kaltura(obj)
