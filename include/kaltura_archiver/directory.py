@@ -27,7 +27,7 @@ DEFAULT_ACTIVE_FILTER = "(|(puresource=authentication=enabled)(puresource=authen
 DEFAULT_BATCH_SIZE = 150
 DEFAULT_PAGE_SIZE = 100
 MAX_BATCH_SIZE = 1000
-PERSON_ATTRIBUTES = ("uid", "displayName", "cn", "ou")
+PERSON_ATTRIBUTES = ("displayName", "cn", "ou")
 SCHEMES = ("ldaps", "ldap")
 UID_PLACEHOLDER = "{uid}"
 DEFAULT_BIND_DN_TEMPLATE = "uid={user},{base_dn}"
@@ -359,7 +359,7 @@ class LdapDirectory:
     def _collect(
         self, filterstr: str, keys: dict[str, str], found: dict[str, Person], *, active: bool
     ) -> None:
-        for _dn, attrs in self.search(filterstr, PERSON_ATTRIBUTES):
+        for _dn, attrs in self.search(filterstr, (self.config.uid_attribute, *PERSON_ATTRIBUTES)):
             lowered = {name.lower(): values for name, values in attrs.items()}
             for value in _text(lowered.get(self.config.uid_attribute.lower())):
                 key = uid_key(value)

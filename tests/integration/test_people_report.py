@@ -241,3 +241,14 @@ def test_reconnects_once_after_the_server_restarts(tmp_path: Path, caplog: pytes
             server.stop(remove_workdir=False)
             with pytest.raises(DirectoryUnavailableError, match="TCP connect failed"):
                 directory.lookup(["nobody"])
+
+
+def test_per_user_template_filter_matches_the_default(ldap_config: DirectoryConfig) -> None:
+    template = "(&(uid={uid})(|(puresource=authentication=enabled)(puresource=authentication=goingaway)))"
+    uids = ["alice", "bob", "carol", "dave", "frank", "grace", "ivan", "nobody", "*)(uid=*"]
+    with LdapDirectory(ldap_config) as default:
+        want = default.lookup(uids)
+    with LdapDirectory(dataclasses.replace(ldap_config, active_filter=template)) as templated:
+        assert templated.lookup(uids) == want
+        assert templated.stats.entries == default.stats.entries
+    assert [p.status for p in want.values()].count("active") == 4

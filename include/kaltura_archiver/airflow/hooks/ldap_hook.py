@@ -81,6 +81,10 @@ class LdapHook(BaseHook):
             stats.pages,
             stats.entries,
         )
+        if len(frame) and stats.searches and not stats.entries:
+            self.log.warning(
+                "No creator was found in the directory: check base_dn and that the bind user may read people"
+            )
         if target is not None:
             write_report(frame, target)
         return frame
