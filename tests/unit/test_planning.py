@@ -1,0 +1,77 @@
+"""plan_entries keeps only what each operation can act on; default selections follow the old schedules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from kaltura_archiver.config import ArchiverSettings
+from kaltura_archiver.planning import Operation, default_filters, filters_from_params, plan_entries
+from kaltura_archiver.records import EntryRecord, FlavorRecord
+
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+OLD = datetime(2018, 1, 1, tzinfo=UTC)
+SETTINGS = ArchiverSettings()
+
+
+@dataclass(frozen=True)
+class Obj:
+    size_bytes: int
+
+
+def _entry(eid: str, tags: tuple[str, ...] = (), created: datetime = OLD) -> EntryRecord:
+    return EntryRecord(entry_id=eid, tags=tags, created_at=created)
+
+
+def _orig(eid: str, size: int = 10_240) -> FlavorRecord:
+    return FlavorRecord(
+        flavor_id=f"f_{eid}", entry_id=eid, is_original=True, status=2, size_kb=size // 1024, size_bytes=size
+    )
+
+
+def _candidates():
+    return [
+        (_entry("0_initial1"), _orig("0_initial1"), None),
+        (_entry("0_archivd1", ("archived_to_s3",)), _orig("0_archivd1"), Obj(10_240)),
+        (_entry("0_placeho1", ("archived_to_s3", "flavors_deleted")), _orig("0_placeho1", 999), Obj(10_240)),
+        (_entry("0_exempt01", ("archive_exempt",)), _orig("0_exempt01"), None),
+        (
+            _entry("0_young001", ("archived_to_s3",), datetime(2025, 1, 1, tzinfo=UTC)),
+            _orig("0_young001"),
+            Obj(10_240),
+        ),
+        (_entry("0_orphan01"), _orig("0_orphan01"), Obj(10_240)),
+    ]
+
+
+def test_archive_acts_on_initial_and_untagged_copies_only() -> None:
+    plan = plan_entries(Operation.ARCHIVE, _candidates(), SETTINGS, NOW, max_entries=-1)
+    assert plan.entry_ids == ["0_initial1", "0_orphan01"]
+    assert plan.left_alone["done before"] == 3 and plan.left_alone["exempt"] == 1
+
+
+def test_replace_needs_archived_old_entries() -> None:
+    plan = plan_entries(Operation.REPLACE, _candidates(), SETTINGS, NOW, max_entries=-1)
+    assert plan.entry_ids == ["0_archivd1"]
+    assert plan.left_alone["created less than 3 years ago"] == 1
+    assert plan.left_alone["done before"] == 1
+
+
+def test_restore_and_repair() -> None:
+    assert plan_entries(Operation.RESTORE, _candidates(), SETTINGS, NOW, -1).entry_ids == ["0_placeho1"]
+    repair = plan_entries(Operation.REPAIR, _candidates(), SETTINGS, NOW, -1)
+    assert repair.entry_ids == ["0_orphan01"]
+
+
+def test_max_entries_caps_and_counts_the_rest() -> None:
+    plan = plan_entries(Operation.ARCHIVE, _candidates(), SETTINGS, NOW, max_entries=1)
+    assert plan.entry_ids == ["0_initial1"] and plan.capped == 1
+
+
+def test_default_selection_used_only_without_criteria() -> None:
+    restore = filters_from_params(Operation.RESTORE, {"years": 2, "max_entries": 50}, SETTINGS)
+    assert [f.played_within for f in restore] == [2, None]
+    assert all(f.max_entries == 50 and f.tags == ("flavors_deleted",) for f in restore)
+    user = filters_from_params(Operation.ARCHIVE, {"years": 2, "tag": ["lecture"]}, SETTINGS)
+    assert len(user) == 1 and user[0].tags == ("lecture",) and user[0].unplayed_for is None
+    assert default_filters(Operation.ARCHIVE, 3, SETTINGS)[0].tags == ("!archived_to_s3",)
