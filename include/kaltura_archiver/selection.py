@@ -1,0 +1,335 @@
+"""Reaching every entry a filter selects, past Kaltura's 10,000-result cap, in bulk pages.
+
+Entries are read with media.list (KalturaMediaEntryFilter) in ascending createdAt order, always asking
+for the first page of a window that starts at the last createdAt seen: the next window begins at that
+timestamp and skips the ids already seen there, so entries sharing a timestamp are neither lost nor
+repeated (more than 500 sharing one second are paged within that second). Each request is one call.
+
+Server side the query applies what Kaltura evaluates exactly (status, media type, created and played
+windows, category, entry ids) plus the required tags as ``tagsMultiLikeAnd``, which Kaltura matches
+loosely; every entry is then checked with `EntryFilter.matches` (whole tags, ``!tag``, plays).
+`Selector.count` is exact: a filter fully evaluated by Kaltura is counted from ``totalCount`` of
+createdAt windows below the cap (a few calls), any other by walking its candidates.
+
+Enrichment works per page of up to 500 matching entries: one flavorAsset.list call for the page's
+flavors and the S3 state of the page from `ArchiveStore.inventory` (listings, no HEAD per entry).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from KalturaClient.Plugins.Core import KalturaFilterPager, KalturaMediaEntryFilter
+
+from kaltura_archiver.config import ArchiverSettings
+from kaltura_archiver.entry_state import EntryState, S3ObjectLike, classify_entry, exemption
+from kaltura_archiver.filters import EntryFilter
+from kaltura_archiver.kaltura_api import MAX_PAGE_SIZE, RESULT_CAP, KalturaApi
+from kaltura_archiver.progress import CallCounter, ProgressReporter
+from kaltura_archiver.records import EntryRecord, FlavorRecord, pick_original
+
+logger = logging.getLogger(__name__)
+
+EPOCH_MAX = 2**31 - 1
+FLAVORS_NONE, FLAVORS_ORIGINAL, FLAVORS_ALL = "none", "original", "all"
+
+
+class SelectionError(RuntimeError):
+    """The selection cannot be completed as asked (e.g. over 10,000 entries share one createdAt second)."""
+
+
+@dataclass(frozen=True)
+class EntryView:
+    """One selected entry with what bulk enrichment found: flavors, original, S3 object, state, exemption."""
+
+    entry: EntryRecord
+    flavors: tuple[FlavorRecord, ...]
+    original: FlavorRecord | None
+    s3: Any
+    state: EntryState
+    state_reason: str
+    exempt_reason: str = ""
+
+    @property
+    def entry_id(self) -> str:
+        """The entry's id."""
+        return self.entry.entry_id
+
+    @property
+    def exempt(self) -> bool:
+        """True when the entry must never be selected for archive or replace."""
+        return bool(self.exempt_reason)
+
+
+@dataclass
+class SelectionStats:
+    """What a walk read and kept: server candidates, exact matches, pages."""
+
+    candidates: int = 0
+    matched: int = 0
+    server_pages: int = 0
+    states: dict[str, int] = field(default_factory=dict)
+
+
+InventoryFn = Callable[[Sequence[str]], dict[str, Any]]
+
+
+class Selector:
+    """Runs `EntryFilter`s against Kaltura (and optionally S3) in bulk pages."""
+
+    def __init__(
+        self,
+        api: KalturaApi,
+        settings: ArchiverSettings,
+        inventory: InventoryFn | None = None,
+        log: logging.Logger = logger,
+    ) -> None:
+        """``inventory`` is ``ArchiveStore.inventory`` (or None to skip S3, e.g. for list and count)."""
+        self.api = api
+        self.settings = settings
+        self.inventory = inventory
+        self.log = log
+        self.stats = SelectionStats()
+
+    @property
+    def counter(self) -> CallCounter:
+        """The call counter shared with the Kaltura API (and S3, when the store counts into it)."""
+        return self.api.counter
+
+    # -- server query --------------------------------------------------------------------------
+
+    def _media_filter(
+        self, flt: EntryFilter, reference: datetime, created_min: int | None, created_max: int | None
+    ) -> KalturaMediaEntryFilter:
+        """The server-side part of ``flt`` for one createdAt window (inclusive bounds)."""
+        bounds = flt.bounds(reference)
+        mf = KalturaMediaEntryFilter()
+        mf.orderBy = "+createdAt"
+        mf.statusIn = ",".join(str(s) for s in flt.status)
+        mf.mediaTypeEqual = flt.media_type_code
+        lo = _max_opt(bounds.created_min, created_min)
+        hi = _min_opt(bounds.created_max, created_max)
+        if lo is not None:
+            mf.createdAtGreaterThanOrEqual = lo
+        if hi is not None:
+            mf.createdAtLessThanOrEqual = hi
+        if bounds.played_min is not None:
+            mf.lastPlayedAtGreaterThanOrEqual = bounds.played_min
+        if bounds.played_max is not None:
+            mf.lastPlayedAtLessThanOrEqualOrNull = bounds.played_max
+        if flt.category is not None:
+            mf.categoriesIdsMatchOr = str(flt.category)
+        if flt.required_tags:
+            mf.tagsMultiLikeAnd = ",".join(flt.required_tags)
+        return mf
+
+    @staticmethod
+    def server_exact(flt: EntryFilter) -> bool:
+        """True when Kaltura evaluates every criterion exactly (no tags, no plays)."""
+        return not flt.tags and flt.plays is None
+
+    def _list(
+        self, mf: KalturaMediaEntryFilter, page_size: int, page_index: int = 1
+    ) -> tuple[list[Any], int]:
+        pager = KalturaFilterPager(pageSize=page_size, pageIndex=page_index)
+        response: Any = self.api.call("media.list", lambda c: c.media.list(mf, pager))
+        self.stats.server_pages += 1
+        objects = response.objects if isinstance(response.objects, list) else []
+        total = response.totalCount if isinstance(response.totalCount, int) else len(objects)
+        return objects, total
+
+    def _window_walk(self, flt: EntryFilter, reference: datetime) -> Iterator[list[EntryRecord]]:
+        """Server candidates in ascending createdAt order, page by page, each exactly once."""
+        cursor: int | None = None
+        seen_at_cursor: set[str] = set()
+        while True:
+            mf = self._media_filter(flt, reference, cursor, None)
+            objects, _ = self._list(mf, MAX_PAGE_SIZE)
+            records = [EntryRecord.from_kaltura(o) for o in objects]
+            fresh = [r for r in records if not (r.created_epoch == cursor and r.entry_id in seen_at_cursor)]
+            if records and not fresh and len(records) == MAX_PAGE_SIZE:
+                assert cursor is not None
+                yield from self._same_second(flt, reference, cursor, seen_at_cursor)
+                cursor, seen_at_cursor = cursor + 1, set()
+                continue
+            if fresh:
+                yield fresh
+            if len(records) < MAX_PAGE_SIZE:
+                return
+            last = records[-1].created_epoch
+            at_last = {r.entry_id for r in records if r.created_epoch == last}
+            if last == cursor:
+                seen_at_cursor |= at_last
+            else:
+                cursor, seen_at_cursor = last, at_last
+
+    def _same_second(
+        self, flt: EntryFilter, reference: datetime, second: int, seen: set[str]
+    ) -> Iterator[list[EntryRecord]]:
+        """Every candidate created in one second (more than a page of them), by page index."""
+        mf = self._media_filter(flt, reference, second, second)
+        page = 1
+        while True:
+            if page * MAX_PAGE_SIZE > RESULT_CAP:
+                raise SelectionError(f"more than {RESULT_CAP} entries were created in the second {second}")
+            objects, _ = self._list(mf, MAX_PAGE_SIZE, page)
+            fresh = [r for r in map(EntryRecord.from_kaltura, objects) if r.entry_id not in seen]
+            seen.update(r.entry_id for r in fresh)
+            if fresh:
+                yield fresh
+            if len(objects) < MAX_PAGE_SIZE:
+                return
+            page += 1
+
+    def _id_walk(self, flt: EntryFilter, reference: datetime) -> Iterator[list[EntryRecord]]:
+        """Server candidates of an entry-id list, 500 ids per call, in the list's chunk order."""
+        ids = list(flt.entry_ids)
+        for start in range(0, len(ids), MAX_PAGE_SIZE):
+            mf = self._media_filter(flt, reference, None, None)
+            mf.idIn = ",".join(ids[start : start + MAX_PAGE_SIZE])
+            objects, _ = self._list(mf, MAX_PAGE_SIZE)
+            records = sorted(
+                map(EntryRecord.from_kaltura, objects), key=lambda r: (r.created_epoch, r.entry_id)
+            )
+            if records:
+                yield records
+
+    def candidates(self, flt: EntryFilter, reference: datetime) -> Iterator[list[EntryRecord]]:
+        """Pages of server candidates (a superset of the matches), each entry once."""
+        walk = self._id_walk if flt.entry_ids else self._window_walk
+        for page in walk(flt, reference):
+            self.stats.candidates += len(page)
+            yield page
+
+    # -- matches -------------------------------------------------------------------------------
+
+    def iter_entries(
+        self, flt: EntryFilter, reference: datetime, bounded: bool = True
+    ) -> Iterator[EntryRecord]:
+        """Every exact match in createdAt order; with ``bounded``, honours first_page and max_entries."""
+        skip = flt.skip if bounded else 0
+        limit = flt.max_entries if bounded and not flt.unlimited else None
+        produced = 0
+        for page in self.candidates(flt, reference):
+            for entry in page:
+                if not flt.matches(entry, reference):
+                    continue
+                self.stats.matched += 1
+                if skip:
+                    skip -= 1
+                    continue
+                yield entry
+                produced += 1
+                if limit is not None and produced >= limit:
+                    return
+
+    def iter_pages(
+        self, flt: EntryFilter, reference: datetime, bounded: bool = True
+    ) -> Iterator[list[EntryRecord]]:
+        """Matches grouped in pages of ``flt.page_size``."""
+        page: list[EntryRecord] = []
+        for entry in self.iter_entries(flt, reference, bounded):
+            page.append(entry)
+            if len(page) >= flt.page_size:
+                yield page
+                page = []
+        if page:
+            yield page
+
+    def count(self, flt: EntryFilter, reference: datetime) -> int:
+        """The exact number of matches (first_page and max_entries do not apply)."""
+        if flt.entry_ids or not self.server_exact(flt):
+            return sum(1 for _ in self.iter_entries(flt, reference, bounded=False))
+        return self.server_count(flt, reference)
+
+    def server_count(self, flt: EntryFilter, reference: datetime) -> int:
+        """Number of server candidates, from totalCount of createdAt windows each below the cap."""
+        if flt.entry_ids:
+            return sum(len(page) for page in self.candidates(flt, reference))
+        bounds = flt.bounds(reference)
+        return self._count_window(flt, reference, bounds.created_min or 0, bounds.created_max or EPOCH_MAX)
+
+    def _count_window(self, flt: EntryFilter, reference: datetime, lo: int, hi: int) -> int:
+        if lo > hi:
+            return 0
+        _, total = self._list(self._media_filter(flt, reference, lo, hi), 1)
+        if total < RESULT_CAP or lo == hi:
+            return total
+        mid = (lo + hi) // 2
+        return self._count_window(flt, reference, lo, mid) + self._count_window(flt, reference, mid + 1, hi)
+
+    def expected_total(self, flt: EntryFilter, reference: datetime, bounded: bool = True) -> int:
+        """Upper bound of the matches (exact when the filter is server-exact), capped by max_entries."""
+        total = self.server_count(flt, reference)
+        if bounded:
+            total = max(0, total - flt.skip)
+            if not flt.unlimited:
+                total = min(total, flt.max_entries)
+        return total
+
+    # -- enrichment ----------------------------------------------------------------------------
+
+    def enrich(self, entries: Sequence[EntryRecord], flavors: str = FLAVORS_ORIGINAL) -> list[EntryView]:
+        """Views of up to 500 entries: one flavorAsset.list for their flavors, one inventory for S3."""
+        ids = [e.entry_id for e in entries]
+        by_entry: dict[str, list[FlavorRecord]] = {}
+        if flavors != FLAVORS_NONE and ids:
+            by_entry = self.api.list_flavors(ids, originals_only=flavors == FLAVORS_ORIGINAL)
+        s3: dict[str, Any] = dict(self.inventory(ids)) if self.inventory is not None and ids else {}
+        views = []
+        for entry in entries:
+            entry_flavors = tuple(by_entry.get(entry.entry_id, ()))
+            original = pick_original(entry_flavors)
+            s3_object: S3ObjectLike | None = s3.get(entry.entry_id)
+            state = classify_entry(entry, original, s3_object, self.settings)
+            views.append(
+                EntryView(
+                    entry=entry,
+                    flavors=entry_flavors,
+                    original=original,
+                    s3=s3_object,
+                    state=state.state,
+                    state_reason=state.reason,
+                    exempt_reason=exemption(entry, self.settings),
+                )
+            )
+            key = state.state.value
+            self.stats.states[key] = self.stats.states.get(key, 0) + 1
+        return views
+
+    def iter_views(
+        self,
+        flt: EntryFilter,
+        reference: datetime,
+        flavors: str = FLAVORS_ORIGINAL,
+        bounded: bool = True,
+        operation: str = "selection",
+        progress: ProgressReporter | None = None,
+    ) -> Iterator[list[EntryView]]:
+        """Enriched pages of matches, logging progress (pages of total, entries/s, time left) per page."""
+        if progress is None:
+            total = self.expected_total(flt, reference, bounded)
+            progress = ProgressReporter(operation, total, flt.page_size, self.counter, self.log)
+        for page in self.iter_pages(flt, reference, bounded):
+            views = self.enrich(page, flavors)
+            progress.page_done(len(views))
+            yield views
+        progress.finish()
+        if self.stats.states:
+            self.log.info(
+                "%s: entries per state: %s",
+                operation,
+                ", ".join(f"{k}={v}" for k, v in sorted(self.stats.states.items())),
+            )
+
+
+def _max_opt(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else max(a, b)
+
+
+def _min_opt(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else min(a, b)
