@@ -15,11 +15,12 @@ entry's original is never overwritten: the entry is reported as failed with the 
 
 from __future__ import annotations
 
+from kaltura_archiver.entry_state import exemption
 from kaltura_archiver.operations.context import OperationContext
 from kaltura_archiver.operations.kaltura_content import stream_flavor
 from kaltura_archiver.operations.outcome import EntryOutcome, Outcome
 from kaltura_archiver.operations.runner import outcome, run_operation
-from kaltura_archiver.operations.state import archive_problem, kb_compatible, match_original, read_state
+from kaltura_archiver.operations.state import archive_problem, match_original, read_state, size_matches
 from kaltura_archiver.operations.steplog import StepLog
 from kaltura_archiver.operations.steps import set_tag
 
@@ -77,6 +78,9 @@ def _archive(ctx: OperationContext, entry_id: str, log: StepLog) -> EntryOutcome
             " not archiving",
             state,
         )
+    exempt = exemption(state.entry, settings)
+    if exempt:
+        return outcome(log, Outcome.SKIPPED, f"exempt from archiving: {exempt}", state)
     original = state.ready_original
     if original is None:
         return outcome(log, Outcome.FAILED, "no original flavor in status READY", state)
@@ -107,9 +111,7 @@ def _archive(ctx: OperationContext, entry_id: str, log: StepLog) -> EntryOutcome
         manifest = ctx.store.upload_stream(
             entry_id, chunks, original.flavor_id, original.size_bytes, log.check
         )
-        if original.size_bytes is None and not kb_compatible(
-            original.size_kb, manifest.size_bytes, settings.size_tolerance
-        ):
+        if not size_matches(original, manifest.size_bytes, settings.size_tolerance):
             return outcome(
                 log,
                 Outcome.FAILED,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import logging
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -16,7 +15,7 @@ import requests
 from kaltura_archiver.archive_store import ArchiveStore
 from kaltura_archiver.config import ArchiverSettings
 from kaltura_archiver.kaltura_api import KalturaApi
-from kaltura_archiver.operations.steplog import StepHook, StepLog
+from kaltura_archiver.operations.steplog import LineLogger, StepHook, StepLog
 
 
 class PlaceholderError(ValueError):
@@ -77,7 +76,7 @@ class OperationContext:
     live: bool = False
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     on_step: StepHook | None = None
-    logger: logging.Logger | None = None
+    logger: LineLogger | None = None
     http: requests.Session | None = None
     sleep: Callable[[float], None] = time.sleep
     download_chunk_bytes: int = 1024 * 1024

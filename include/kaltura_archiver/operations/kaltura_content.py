@@ -265,12 +265,14 @@ def regenerate_thumbnail(api: KalturaApi, entry_id: str, time_offset: int = 0) -
 
 
 def merge_tags(tags: Iterable[str], add: Iterable[str] = (), remove: Iterable[str] = ()) -> tuple[str, ...]:
-    """Whole-tag edit: drop every tag equal to one in `remove`, append missing ones from `add`."""
-    drop = {t.strip() for t in remove}
-    result = [t for t in dict.fromkeys(t.strip() for t in tags) if t and t not in drop]
-    for tag in add:
-        tag = tag.strip()
-        if tag and tag not in result:
+    """Whole-tag edit, case-insensitive like Kaltura: drop tags found in `remove`, append missing `add`s."""
+    drop = {t.strip().lower() for t in remove}
+    result: list[str] = []
+    for tag in (t.strip() for t in tags):
+        if tag and tag.lower() not in drop and tag.lower() not in {r.lower() for r in result}:
+            result.append(tag)
+    for tag in (t.strip() for t in add):
+        if tag and tag.lower() not in {r.lower() for r in result}:
             result.append(tag)
     return tuple(result)
 

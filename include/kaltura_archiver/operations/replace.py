@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from kaltura_archiver.entry_state import exemption
 from kaltura_archiver.operations.context import OperationContext
 from kaltura_archiver.operations.outcome import EntryOutcome, Outcome
 from kaltura_archiver.operations.runner import outcome, run_operation
@@ -142,8 +143,11 @@ def swap_to_placeholder(
 
 
 def _guard(ctx: OperationContext, state: LiveState) -> str | None:
-    """Why the created-N-years-ago guard refuses this entry, or None."""
+    """Why the entry must not be replaced now (exempt, or the created-N-years-ago guard), or None."""
     assert state.entry is not None
+    exempt = exemption(state.entry, ctx.settings)
+    if exempt:
+        return f"exempt from replacing: {exempt}"
     years = ctx.settings.replace_min_age_years
     cutoff = ctx.now - timedelta(days=DAYS_PER_YEAR * years)
     if state.entry.created_at > cutoff:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kaltura_archiver.archive_store import ArchivedObject, ArchiveManifest, ArchiveVerificationError
+from kaltura_archiver.entry_state import sizes_match
 from kaltura_archiver.kaltura_api import KalturaApiError
 from kaltura_archiver.operations.context import OperationContext, PlaceholderVideo
 from kaltura_archiver.operations.kaltura_content import ContentTransferError, hash_stream, stream_flavor
@@ -120,18 +121,9 @@ def read_state(ctx: OperationContext, entry_id: str) -> LiveState:
     )
 
 
-def kb_compatible(size_kb: int, size_bytes: int, tolerance: float) -> bool:
-    """The old tool's rule: Kaltura's KB and S3's bytes agree when the smaller is within `tolerance`."""
-    s3_kb = size_bytes / 1024
-    small, big = sorted((float(size_kb), s3_kb))
-    return big <= small * (1 + tolerance)
-
-
 def size_matches(flavor: FlavorRecord, size_bytes: int, tolerance: float) -> bool:
-    """Exact byte equality when Kaltura reports bytes, else the KB rule."""
-    if flavor.size_bytes is not None:
-        return flavor.size_bytes == size_bytes
-    return kb_compatible(flavor.size_kb, size_bytes, tolerance)
+    """Exact byte equality when Kaltura reports bytes, else KB within tolerance (the health check's rule)."""
+    return sizes_match(flavor, size_bytes, tolerance)
 
 
 def is_placeholder(flavor: FlavorRecord, placeholder: PlaceholderVideo, tolerance: float) -> bool:

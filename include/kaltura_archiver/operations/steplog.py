@@ -9,11 +9,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any, Protocol
 
 DRYRUN = "DRYRUN"
 EXEC = "EXEC"
 
 StepHook = Callable[[int, str], None]
+
+
+class LineLogger(Protocol):
+    """Anything with `log(level, message)`: a stdlib logger or Airflow's task logger."""
+
+    def log(self, level: int, msg: Any, /, *args: Any, **kwargs: Any) -> Any:
+        """Write one line at `level`."""
+
 
 _LOG = logging.getLogger("kaltura_archiver.operations")
 
@@ -26,7 +35,7 @@ class StepLog:
         entry_id: str,
         operation: str,
         live: bool,
-        logger: logging.Logger | None = None,
+        logger: LineLogger | None = None,
         on_step: StepHook | None = None,
     ) -> None:
         self.entry_id = entry_id
@@ -34,7 +43,7 @@ class StepLog:
         self.live = live
         self.lines: list[str] = []
         self.steps: list[str] = []
-        self._logger = logger or _LOG
+        self._logger: LineLogger = logger or _LOG
         self._on_step = on_step
 
     @property

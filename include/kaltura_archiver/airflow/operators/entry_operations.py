@@ -1,0 +1,194 @@
+"""Thin operators around the per-entry operations: archive, replace, restore, repair.
+
+Each builds the domain context from Airflow (KalturaApi from `KalturaHook`, a boto3 client from
+the Amazon provider's `S3Hook`, `ArchiverSettings` from Variables), runs the operation on one
+entry and returns `EntryOutcome.as_dict()`. Waiting never holds a worker slot: WAITING_FOR_READY
+defers to `KalturaEntryReadyTrigger`, WAITING_FOR_GLACIER to `S3ObjectRestoreTrigger` (unless
+`wait_for_glacier=False`, then the outcome is returned and a later run continues); on resume the
+operation runs again from the live state. A retryable failure raises, so Airflow retries the task;
+a refusal (precondition not met) is returned as a FAILED outcome for the summary to count.
+Dry run (`dry_run=True`) is the default; the flag is kept (and templated) as `dry_run_flag`,
+because `BaseOperator.dry_run` is a method.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+
+from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowException
+
+from kaltura_archiver.airflow.hooks.kaltura import KalturaHook
+from kaltura_archiver.airflow.settings import load_archiver_settings
+from kaltura_archiver.airflow.triggers.kaltura_ready import KalturaEntryReadyTrigger
+from kaltura_archiver.airflow.triggers.s3_restore import S3ObjectRestoreTrigger
+from kaltura_archiver.archive_store import ArchiveStore
+from kaltura_archiver.operations import (
+    EntryOutcome,
+    OperationContext,
+    Outcome,
+    archive_entry,
+    repair_entry,
+    replace_entry,
+    restore_entry,
+)
+
+RUNNERS: dict[str, Callable[[OperationContext, str, bool], EntryOutcome]] = {
+    "archive": lambda ctx, entry_id, _after_wait: archive_entry(ctx, entry_id),
+    "replace": lambda ctx, entry_id, after_wait: replace_entry(ctx, entry_id, after_wait=after_wait),
+    "restore": lambda ctx, entry_id, after_wait: restore_entry(ctx, entry_id, after_wait=after_wait),
+    "repair": lambda ctx, entry_id, after_wait: repair_entry(ctx, entry_id, after_wait=after_wait),
+}
+
+
+class EntryOperationFailed(AirflowException):
+    """A transient failure of an entry operation: Airflow retries the task."""
+
+
+def as_bool(value: Any) -> bool:
+    """A templated flag: real bools, or strings such as "True"/"false"/"1"."""
+    if isinstance(value, str):
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    return bool(value)
+
+
+def reference_time(value: Any, context: Any) -> datetime:
+    """The reference time: explicit value, else the logical date, else the data interval end, else now."""
+    candidates = [value, context.get("logical_date"), context.get("data_interval_end")]
+    for candidate in candidates:
+        if isinstance(candidate, datetime):
+            return candidate if candidate.tzinfo else candidate.replace(tzinfo=UTC)
+        if isinstance(candidate, str) and candidate:
+            parsed = datetime.fromisoformat(candidate)
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return datetime.now(UTC)
+
+
+class EntryOperationOperator(BaseOperator):
+    """Run one operation on one entry (see the module docstring); subclasses name the operation."""
+
+    template_fields: Sequence[str] = ("entry_id", "dry_run_flag", "reference_time")
+    operation_name: ClassVar[str] = "archive"
+    ui_color = "#e8f0fe"
+
+    def __init__(
+        self,
+        *,
+        entry_id: str,
+        dry_run: bool | str = True,
+        kaltura_conn_id: str = "kaltura_default",
+        aws_conn_id: str | None = "aws_default",
+        reference_time: datetime | str | None = None,
+        ready_poll_interval: float = 30.0,
+        ready_timeout: timedelta = timedelta(hours=6),
+        glacier_poll_interval: float = 600.0,
+        glacier_timeout: timedelta = timedelta(days=2),
+        wait_for_glacier: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.entry_id = entry_id
+        self.dry_run_flag = dry_run
+        self.kaltura_conn_id = kaltura_conn_id
+        self.aws_conn_id = aws_conn_id
+        self.reference_time = reference_time
+        self.ready_poll_interval = ready_poll_interval
+        self.ready_timeout = ready_timeout
+        self.glacier_poll_interval = glacier_poll_interval
+        self.glacier_timeout = glacier_timeout
+        self.wait_for_glacier = wait_for_glacier
+
+    def build_context(self, context: Any) -> OperationContext:
+        """Connections, settings, mode and reference time for the domain operation."""
+        settings = load_archiver_settings()
+        api = KalturaHook(kaltura_conn_id=self.kaltura_conn_id).get_api()
+        client = S3Hook(aws_conn_id=self.aws_conn_id).get_conn()
+        store = ArchiveStore(client, settings.bucket, settings)
+        return OperationContext(
+            api=api,
+            store=store,
+            settings=settings,
+            live=not as_bool(self.dry_run_flag),
+            now=reference_time(self.reference_time, context),
+            logger=self.log,
+        )
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        """Run the operation; defer when it waits; return the outcome."""
+        return self._run(context, after_wait=False)
+
+    def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Resume after a wait: re-run the operation from the live state."""
+        event = event or {}
+        self.log.info("resumed after waiting: %s", event)
+        if event.get("status") in {"error", "missing"}:
+            result = EntryOutcome(
+                str(self.entry_id),
+                self.operation_name,
+                Outcome.FAILED,
+                f"waiting failed: {event.get('message') or event.get('status')}",
+                {"dry_run": as_bool(self.dry_run_flag), "retryable": False},
+            )
+            return self._finish(result)
+        return self._run(context, after_wait=True)
+
+    def _run(self, context: Any, after_wait: bool) -> dict[str, Any]:
+        ctx = self.build_context(context)
+        result = RUNNERS[self.operation_name](ctx, str(self.entry_id), after_wait)
+        if ctx.live and result.outcome is Outcome.WAITING_FOR_READY:
+            self.defer(
+                trigger=KalturaEntryReadyTrigger(
+                    entry_id=str(self.entry_id),
+                    kaltura_conn_id=self.kaltura_conn_id,
+                    poll_interval=self.ready_poll_interval,
+                ),
+                method_name="execute_complete",
+                timeout=self.ready_timeout,
+            )
+        if ctx.live and self.wait_for_glacier and result.outcome is Outcome.WAITING_FOR_GLACIER:
+            self.defer(
+                trigger=S3ObjectRestoreTrigger(
+                    bucket_name=ctx.settings.bucket,
+                    key=str(self.entry_id),
+                    aws_conn_id=self.aws_conn_id,
+                    poll_interval=self.glacier_poll_interval,
+                ),
+                method_name="execute_complete",
+                timeout=self.glacier_timeout,
+            )
+        return self._finish(result)
+
+    def _finish(self, result: EntryOutcome) -> dict[str, Any]:
+        if result.outcome is Outcome.FAILED and result.retryable:
+            raise EntryOperationFailed(f"{result.entry_id} {result.operation}: {result.reason}")
+        self.log.info(
+            "%s %s: %s - %s", result.entry_id, result.operation, result.outcome.value, result.reason
+        )
+        return result.as_dict()
+
+
+class ArchiveEntryOperator(EntryOperationOperator):
+    """Archive one entry's original flavor to S3 and tag it `archived_to_s3`."""
+
+    operation_name = "archive"
+
+
+class ReplaceEntryOperator(EntryOperationOperator):
+    """Replace one archived entry's video by the placeholder; waits for READY by deferral."""
+
+    operation_name = "replace"
+
+
+class RestoreEntryOperator(EntryOperationOperator):
+    """Restore one replaced entry's video from S3; waits for Glacier and READY by deferral."""
+
+    operation_name = "restore"
+
+
+class RepairEntryOperator(EntryOperationOperator):
+    """Repair one unhealthy entry from its tags and S3 copy; waits for Glacier and READY by deferral."""
+
+    operation_name = "repair"
