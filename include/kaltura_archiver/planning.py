@@ -69,14 +69,14 @@ class Plan:
     entry_ids: list[str] = field(default_factory=list)
     left_alone: Counter[str] = field(default_factory=Counter)
     states: Counter[str] = field(default_factory=Counter)
-    capped: int = 0
+    capped: bool = False
 
     def lines(self) -> list[str]:
         out = [f"{self.operation.value}: {len(self.entry_ids)} entries to act on"]
         out += [f"  state {name:<14} {n}" for name, n in sorted(self.states.items())]
         out += [f"  left alone: {reason}: {n}" for reason, n in sorted(self.left_alone.items())]
         if self.capped:
-            out.append(f"  {self.capped} more to act on beyond max_entries (next run)")
+            out.append("  max_entries reached: more entries may need this action (next run)")
         return out
 
     def as_dict(self) -> dict[str, Any]:
@@ -131,7 +131,10 @@ def plan_entries(
     reference: datetime,
     max_entries: int,
 ) -> Plan:
-    """Keep the candidates `operation` can act on, at most `max_entries` (-1: all), first seen first."""
+    """Keep the candidates `operation` can act on, at most `max_entries` (-1: all), first seen first.
+
+    Stops reading candidates once `max_entries` are kept, so a capped run costs no more than it needs.
+    """
     plan = Plan(operation)
     seen: set[str] = set()
     for entry, original, s3_object in candidates:
@@ -142,8 +145,9 @@ def plan_entries(
         plan.states[state.value] += 1
         if reason:
             plan.left_alone[reason] += 1
-        elif max_entries < 0 or len(plan.entry_ids) < max_entries:
-            plan.entry_ids.append(entry.entry_id)
-        else:
-            plan.capped += 1
+            continue
+        if 0 <= max_entries <= len(plan.entry_ids):
+            plan.capped = True
+            break
+        plan.entry_ids.append(entry.entry_id)
     return plan

