@@ -1,0 +1,717 @@
+"""The S3 archive of Kaltura entries: streamed, verified uploads, cheap inventories, Glacier restores.
+
+Layout (compatible with the old command-line tool, whose archives stay valid):
+
+* ``s3://BUCKET/ENTRY_ID`` holds the content of the entry's original flavor, exactly as the old
+  tool wrote it; storage class from the settings (default GLACIER).
+* ``s3://BUCKET/{manifest_prefix}ENTRY_ID.json`` (STANDARD class, so it is always readable) is a
+  small JSON manifest written by this tool: sha256 and byte size of the content, the Kaltura
+  flavor id, the S3 composite SHA256 checksum, part size and count, etag / version id, created and
+  verified times, tool version.  Object metadata can only be set when an upload starts, before the
+  sha256 and size are known, so the manifest is where they live (the flavor id is also put in the
+  object's metadata as ``kaltura-flavor-id``).  An object without a manifest is an old-tool
+  archive: callers fall back to the size rule for it.
+
+Upload order, so that a crash at any point leaves a state the next run understands:
+  1. multipart upload, every part carrying its SHA256 (S3 refuses a part whose bytes differ);
+  2. manifest written with ``verified_at: null`` (the composite checksum is known before
+     completing, since it is the SHA256 of the part SHA256s);
+  3. complete the upload (atomic: the object appears whole or not at all);
+  4. HEAD with ChecksumMode=ENABLED: size and composite checksum must equal what was streamed;
+  5. manifest rewritten with etag, version id and ``verified_at``.
+A crash before 3 leaves no object (an orphaned upload that `abort_orphaned_uploads` removes, and
+maybe a stale manifest the next upload overwrites); after 3, object and manifest agree and
+`verify_object` proves it.  Archives are never deleted by this module.
+
+Inventory: S3 state of many entries comes from listings, never a HEAD per entry.  A selection of
+at most `SMALL_SELECTION` ids is answered by two prefix listings per id (the object, the
+manifest); a bigger one lists the bucket once (the top level with Delimiter "/", then the
+manifest prefix; 1,000 keys per call) and caches it for later pages, so a 100,000-entry bucket
+costs about 2 S3 calls per 1,000 entries for a whole audit and a 5-entry selection costs 10.
+Listings do not say whether a Glacier object is restored: inventory leaves `readable` None for
+archive classes; `head` tells.
+
+Every S3 call made here is counted by operation name into the optional `calls` mapping or
+callback.  Nothing here logs credentials; the client is built (and its keys held) elsewhere.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from kaltura_archiver import __version__
+from kaltura_archiver.config import ArchiverSettings
+
+LogFn = Callable[[str], object]
+CallCounter = MutableMapping[str, int] | Callable[[str], object]
+
+SMALL_SELECTION = 20
+MANIFEST_FORMAT = 1
+ARCHIVE_CLASSES = frozenset({"GLACIER", "DEEP_ARCHIVE"})
+RESTORE_REQUESTED = "requested"
+RESTORE_ONGOING = "ongoing"
+RESTORE_DONE = "restored"
+RESTORE_NOT_NEEDED = "not-needed"
+_NOT_FOUND = {"404", "NoSuchKey", "NotFound", "NoSuchUpload"}
+_STREAM_ERRORS: tuple[type[BaseException], ...] = (BotoCoreError, ConnectionError, TimeoutError, OSError)
+
+
+class ArchiveStoreError(RuntimeError):
+    """An archive operation failed; the message says which entry and why."""
+
+
+class ArchiveNotReadable(ArchiveStoreError):
+    """The object sits in Glacier and is not restored (or the restore is still under way)."""
+
+
+class ArchiveVerificationError(ArchiveStoreError):
+    """The stored object does not match what was streamed or what its manifest records."""
+
+
+class StreamSizeMismatch(ArchiveStoreError):
+    """The source delivered a different number of bytes than it announced."""
+
+
+@dataclass(frozen=True)
+class ArchivedObject:
+    """What S3 holds for one entry.
+
+    `has_manifest` and `readable` are None when the call that built this did not look
+    (a HEAD does not see the manifest; a listing does not see restore status).
+    """
+
+    key: str
+    size_bytes: int
+    storage_class: str
+    has_manifest: bool | None
+    etag: str | None = None
+    last_modified: datetime | None = None
+    version_id: str | None = None
+    checksum_sha256: str | None = None
+    restore_state: str | None = None
+    restore_expiry: datetime | None = None
+    readable: bool | None = None
+    flavor_id: str | None = None
+
+
+@dataclass(frozen=True)
+class _Part:
+    number: int
+    etag: str
+    checksum: str
+    digest: bytes
+
+
+@dataclass(frozen=True)
+class ArchiveManifest:
+    """The durable record written beside an archive by this tool."""
+
+    entry_id: str
+    key: str
+    sha256: str
+    size_bytes: int
+    flavor_id: str
+    checksum_sha256: str
+    part_size_bytes: int
+    parts: int
+    storage_class: str
+    created_at: str
+    tool_version: str
+    etag: str | None = None
+    version_id: str | None = None
+    verified_at: str | None = None
+    format: int = MANIFEST_FORMAT
+
+    def to_json(self) -> str:
+        """The manifest as stored (sorted keys, UTF-8 JSON)."""
+        return json.dumps(asdict(self), sort_keys=True, indent=1)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> ArchiveManifest:
+        """Parse a stored manifest; unknown fields from newer versions are ignored."""
+        data = json.loads(text)
+        if not isinstance(data, dict):
+            raise ValueError("manifest is not a JSON object")
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def composite_sha256(part_digests: Iterable[bytes]) -> str:
+    """S3's composite SHA256 of a multipart object: base64 sha256 of the parts' raw sha256s, then -N."""
+    digests = list(part_digests)
+    combined = hashlib.sha256(b"".join(digests)).digest()
+    return f"{base64.b64encode(combined).decode()}-{len(digests)}"
+
+
+def parse_restore(header: str | None) -> tuple[str | None, datetime | None]:
+    """(`restore_state`, expiry) from S3's ``x-amz-restore`` value; (None, None) when absent."""
+    if not header:
+        return None, None
+    if 'ongoing-request="true"' in header:
+        return RESTORE_ONGOING, None
+    expiry = None
+    marker = 'expiry-date="'
+    if marker in header:
+        raw = header.split(marker, 1)[1].split('"', 1)[0]
+        try:
+            expiry = parsedate_to_datetime(raw)
+        except (TypeError, ValueError):
+            expiry = None
+    return RESTORE_DONE, expiry
+
+
+def _error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def _same_checksum(reported: str, expected: str) -> bool:
+    """Compare composite checksums, tolerating a missing ``-N`` suffix on the reported one."""
+    value, _, count = reported.partition("-")
+    exp_value, _, exp_count = expected.partition("-")
+    return value == exp_value and (not count or count == exp_count)
+
+
+class ArchiveStore:
+    """Archives of Kaltura entries in one S3 bucket, through a boto3 S3 client."""
+
+    def __init__(
+        self,
+        client: Any,
+        bucket: str,
+        settings: ArchiverSettings,
+        calls: CallCounter | None = None,
+        max_stream_resumes: int = 5,
+        upload_concurrency: int = 4,
+    ):
+        self.client = client
+        self.bucket = bucket
+        self.settings = settings
+        self.calls = calls
+        self.max_stream_resumes = max_stream_resumes
+        if upload_concurrency < 1:
+            raise ValueError("upload_concurrency must be >= 1")
+        self.upload_concurrency = upload_concurrency
+        self._count_lock = threading.Lock()
+        self._listing: dict[str, tuple[int, str, str | None]] | None = None
+        self._manifests: set[str] | None = None
+
+    def _count(self, operation: str) -> None:
+        if self.calls is None:
+            return
+        with self._count_lock:
+            if callable(self.calls):
+                self.calls(operation)
+            else:
+                self.calls[operation] = self.calls.get(operation, 0) + 1
+
+    def manifest_key(self, entry_id: str) -> str:
+        """Where the manifest of an entry lives."""
+        return f"{self.settings.manifest_prefix}{entry_id}.json"
+
+    # -- inventory ---------------------------------------------------------------------------
+
+    def inventory(self, entry_ids: Iterable[str]) -> dict[str, ArchivedObject | None]:
+        """S3 state of many entries from listings (no HEAD per entry); None where no object exists."""
+        ids = list(dict.fromkeys(entry_ids))
+        if self._listing is None and len(ids) <= SMALL_SELECTION:
+            return {entry_id: self._inventory_one(entry_id) for entry_id in ids}
+        listing, manifests = self._full_listing()
+        result: dict[str, ArchivedObject | None] = {}
+        for entry_id in ids:
+            found = listing.get(entry_id)
+            result[entry_id] = (
+                None
+                if found is None
+                else self._listed(entry_id, found[0], found[1], found[2], entry_id in manifests)
+            )
+        return result
+
+    def refresh(self) -> None:
+        """Forget the cached bucket listing (the next big inventory lists again)."""
+        self._listing = None
+        self._manifests = None
+
+    def _listed(
+        self, key: str, size: int, storage_class: str, etag: str | None, has_manifest: bool
+    ) -> ArchivedObject:
+        return ArchivedObject(
+            key=key,
+            size_bytes=size,
+            storage_class=storage_class,
+            has_manifest=has_manifest,
+            etag=etag,
+            readable=None if storage_class in ARCHIVE_CLASSES else True,
+        )
+
+    def _inventory_one(self, entry_id: str) -> ArchivedObject | None:
+        found = None
+        for item in self._list_page(prefix=entry_id, max_keys=100)["Contents"]:
+            if item["Key"] == entry_id:
+                found = item
+        if found is None:
+            return None
+        manifest_key = self.manifest_key(entry_id)
+        manifests = self._list_page(prefix=manifest_key, max_keys=10)["Contents"]
+        has_manifest = any(item["Key"] == manifest_key for item in manifests)
+        return self._listed(
+            entry_id,
+            int(found["Size"]),
+            found.get("StorageClass", "STANDARD"),
+            found.get("ETag"),
+            has_manifest,
+        )
+
+    def _list_page(
+        self, prefix: str = "", delimiter: str = "", token: str | None = None, max_keys: int = 1000
+    ) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"Bucket": self.bucket, "MaxKeys": max_keys}
+        if prefix:
+            kwargs["Prefix"] = prefix
+        if delimiter:
+            kwargs["Delimiter"] = delimiter
+        if token:
+            kwargs["ContinuationToken"] = token
+        self._count("ListObjectsV2")
+        try:
+            page = self.client.list_objects_v2(**kwargs)
+        except ClientError as exc:
+            raise ArchiveStoreError(f"listing s3://{self.bucket}/{prefix} failed: {exc}") from exc
+        page.setdefault("Contents", [])
+        return page
+
+    def _list_all(self, prefix: str = "", delimiter: str = "") -> Iterator[dict[str, Any]]:
+        token: str | None = None
+        while True:
+            page = self._list_page(prefix=prefix, delimiter=delimiter, token=token)
+            yield from page["Contents"]
+            if not page.get("IsTruncated"):
+                return
+            token = page.get("NextContinuationToken")
+
+    def _full_listing(self) -> tuple[dict[str, tuple[int, str, str | None]], set[str]]:
+        if self._listing is None or self._manifests is None:
+            prefix = self.settings.manifest_prefix
+            nested = "/" in prefix
+            listing: dict[str, tuple[int, str, str | None]] = {}
+            manifests: set[str] = set()
+            for item in self._list_all(delimiter="/" if nested else ""):
+                key = item["Key"]
+                if key.startswith(prefix) and key.endswith(".json"):
+                    manifests.add(key[len(prefix) : -len(".json")])
+                else:
+                    listing[key] = (int(item["Size"]), item.get("StorageClass", "STANDARD"), item.get("ETag"))
+            if nested:
+                for item in self._list_all(prefix=prefix):
+                    key = item["Key"]
+                    if key.endswith(".json"):
+                        manifests.add(key[len(prefix) : -len(".json")])
+            self._listing, self._manifests = listing, manifests
+        return self._listing, self._manifests
+
+    # -- single objects ----------------------------------------------------------------------
+
+    def head(self, entry_id: str) -> ArchivedObject | None:
+        """Live state of one entry's object (one HEAD), with restore status; None if absent."""
+        self._count("HeadObject")
+        try:
+            response = self.client.head_object(Bucket=self.bucket, Key=entry_id, ChecksumMode="ENABLED")
+        except ClientError as exc:
+            if _error_code(exc) in _NOT_FOUND:
+                return None
+            raise ArchiveStoreError(f"HEAD s3://{self.bucket}/{entry_id} failed: {exc}") from exc
+        storage_class = response.get("StorageClass", "STANDARD")
+        restore_state, expiry = parse_restore(response.get("Restore"))
+        readable = storage_class not in ARCHIVE_CLASSES or restore_state == RESTORE_DONE
+        if response.get("ArchiveStatus"):
+            readable = restore_state == RESTORE_DONE
+        version = response.get("VersionId")
+        return ArchivedObject(
+            key=entry_id,
+            size_bytes=int(response["ContentLength"]),
+            storage_class=storage_class,
+            has_manifest=None,
+            etag=response.get("ETag"),
+            last_modified=response.get("LastModified"),
+            version_id=None if version in (None, "null") else version,
+            checksum_sha256=response.get("ChecksumSHA256"),
+            restore_state=restore_state,
+            restore_expiry=expiry,
+            readable=readable,
+            flavor_id=(response.get("Metadata") or {}).get("kaltura-flavor-id"),
+        )
+
+    def read_manifest(self, entry_id: str) -> ArchiveManifest | None:
+        """The manifest written beside the entry's archive, or None (old-tool archive or none)."""
+        self._count("GetObject")
+        try:
+            response = self.client.get_object(Bucket=self.bucket, Key=self.manifest_key(entry_id))
+            raw = response["Body"].read()
+        except ClientError as exc:
+            if _error_code(exc) in _NOT_FOUND:
+                return None
+            raise ArchiveStoreError(f"reading the manifest of {entry_id} failed: {exc}") from exc
+        try:
+            return ArchiveManifest.from_json(raw)
+        except (ValueError, TypeError) as exc:
+            raise ArchiveStoreError(f"the manifest of {entry_id} is not valid: {exc}") from exc
+
+    def _write_manifest(self, manifest: ArchiveManifest) -> None:
+        body = manifest.to_json().encode()
+        self._count("PutObject")
+        self.client.put_object(
+            Bucket=self.bucket,
+            Key=self.manifest_key(manifest.entry_id),
+            Body=body,
+            ContentType="application/json",
+            StorageClass="STANDARD",
+            ChecksumSHA256=base64.b64encode(hashlib.sha256(body).digest()).decode(),
+        )
+
+    # -- upload ------------------------------------------------------------------------------
+
+    def upload_stream(
+        self,
+        entry_id: str,
+        chunks: Iterable[bytes],
+        flavor_id: str,
+        expected_size: int | None,
+        log: LogFn | None = None,
+    ) -> ArchiveManifest:
+        """Stream chunks into ``s3://BUCKET/ENTRY_ID`` (multipart, SHA256 per part), verify, write manifest.
+
+        Memory holds the part being filled plus at most `upload_concurrency` parts in flight
+        (each settings.part_size_bytes) and one incoming chunk.  On any failure the multipart
+        upload is aborted and the error raised; a completed object that fails verification is
+        left in place (archives are never deleted) and ArchiveVerificationError is raised.
+        """
+        say = log or (lambda _message: None)
+        part_size = self.settings.part_size_bytes
+        storage_class = self.settings.storage_class
+        self._count("CreateMultipartUpload")
+        try:
+            upload_id = self.client.create_multipart_upload(
+                Bucket=self.bucket,
+                Key=entry_id,
+                StorageClass=storage_class,
+                ChecksumAlgorithm="SHA256",
+                ContentType="application/octet-stream",
+                Metadata={"kaltura-flavor-id": flavor_id, "archiver-version": __version__},
+            )["UploadId"]
+        except ClientError as exc:
+            raise ArchiveStoreError(f"starting the upload of {entry_id} failed: {exc}") from exc
+        say(f"upload of {entry_id} started (storage class {storage_class}, parts of {part_size} bytes)")
+        started = time.monotonic()
+        pool = ThreadPoolExecutor(max_workers=self.upload_concurrency, thread_name_prefix="s3-part")
+        in_flight: deque[Future[_Part]] = deque()
+        parts: list[_Part] = []
+        try:
+            whole = hashlib.sha256()
+            buffer = bytearray()
+            total = 0
+            submitted = 0
+
+            def submit(data: bytes) -> None:
+                nonlocal submitted
+                submitted += 1
+                while len(in_flight) >= self.upload_concurrency:
+                    parts.append(in_flight.popleft().result())
+                in_flight.append(pool.submit(self._upload_part, entry_id, upload_id, submitted, data))
+                if submitted % 16 == 0:
+                    elapsed = max(time.monotonic() - started, 1e-6)
+                    say(f"{entry_id}: {submitted} parts, {total} bytes, {total / elapsed / 1e6:.1f} MB/s")
+
+            for chunk in chunks:
+                if not chunk:
+                    continue
+                whole.update(chunk)
+                total += len(chunk)
+                if expected_size is not None and total > expected_size:
+                    raise StreamSizeMismatch(
+                        f"{entry_id}: the source sent more than the expected {expected_size} bytes"
+                    )
+                buffer += chunk
+                while len(buffer) >= part_size:
+                    with memoryview(buffer) as view:
+                        part = bytes(view[:part_size])
+                    del buffer[:part_size]
+                    submit(part)
+                    del part
+            if expected_size is not None and total != expected_size:
+                raise StreamSizeMismatch(
+                    f"{entry_id}: the source ended after {total} bytes, {expected_size} were expected"
+                )
+            if buffer or not submitted:
+                submit(bytes(buffer))
+            buffer = bytearray()
+            while in_flight:
+                parts.append(in_flight.popleft().result())
+            parts.sort(key=lambda p: p.number)
+            manifest = ArchiveManifest(
+                entry_id=entry_id,
+                key=entry_id,
+                sha256=whole.hexdigest(),
+                size_bytes=total,
+                flavor_id=flavor_id,
+                checksum_sha256=composite_sha256(p.digest for p in parts),
+                part_size_bytes=part_size,
+                parts=len(parts),
+                storage_class=storage_class,
+                created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                tool_version=__version__,
+            )
+            self._write_manifest(manifest)
+            self._count("CompleteMultipartUpload")
+            done = self.client.complete_multipart_upload(
+                Bucket=self.bucket,
+                Key=entry_id,
+                UploadId=upload_id,
+                MultipartUpload={
+                    "Parts": [
+                        {"PartNumber": p.number, "ETag": p.etag, "ChecksumSHA256": p.checksum} for p in parts
+                    ]
+                },
+            )
+        except BaseException as exc:
+            for future in in_flight:
+                future.cancel()
+            pool.shutdown(wait=True, cancel_futures=True)
+            self._abort(entry_id, upload_id, say)
+            if isinstance(exc, ArchiveStoreError):
+                raise
+            if isinstance(exc, ClientError | BotoCoreError | OSError):
+                raise ArchiveStoreError(f"upload of {entry_id} failed and was aborted: {exc}") from exc
+            raise
+        pool.shutdown(wait=True)
+        elapsed = max(time.monotonic() - started, 1e-6)
+        say(f"{entry_id}: {total} bytes in {len(parts)} parts uploaded in {elapsed:.1f} s; verifying")
+        stored = self.verify_object(entry_id, manifest)
+        version = done.get("VersionId")
+        manifest = replace(
+            manifest,
+            etag=stored.etag or done.get("ETag"),
+            version_id=stored.version_id or (None if version in (None, "null") else version),
+            verified_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        )
+        self._write_manifest(manifest)
+        say(f"{entry_id}: verified (sha256 {manifest.sha256}, {total} bytes) and manifest written")
+        return manifest
+
+    def _upload_part(self, entry_id: str, upload_id: str, number: int, data: bytes) -> _Part:
+        digest = hashlib.sha256(data).digest()
+        checksum = base64.b64encode(digest).decode()
+        self._count("UploadPart")
+        response = self.client.upload_part(
+            Bucket=self.bucket,
+            Key=entry_id,
+            UploadId=upload_id,
+            PartNumber=number,
+            Body=data,
+            ChecksumAlgorithm="SHA256",
+            ChecksumSHA256=checksum,
+        )
+        return _Part(number=number, etag=response["ETag"], checksum=checksum, digest=digest)
+
+    def _abort(self, entry_id: str, upload_id: str, say: LogFn) -> None:
+        self._count("AbortMultipartUpload")
+        try:
+            self.client.abort_multipart_upload(Bucket=self.bucket, Key=entry_id, UploadId=upload_id)
+            say(f"{entry_id}: multipart upload aborted")
+        except (ClientError, BotoCoreError) as exc:
+            say(
+                f"{entry_id}: aborting the multipart upload failed ({exc}); abort_orphaned_uploads will retry"
+            )
+
+    def abort_orphaned_uploads(
+        self, entry_id: str | None = None, older_than_seconds: float | None = None
+    ) -> int:
+        """Abort unfinished multipart uploads of one entry (any age by default) or of the whole bucket
+        (older than a day by default); returns how many were aborted."""
+        if older_than_seconds is None:
+            older_than_seconds = 0.0 if entry_id is not None else 86400.0
+        cutoff = datetime.now(UTC) - timedelta(seconds=older_than_seconds)
+        aborted = 0
+        kwargs: dict[str, Any] = {"Bucket": self.bucket}
+        if entry_id is not None:
+            kwargs["Prefix"] = entry_id
+        while True:
+            self._count("ListMultipartUploads")
+            page = self.client.list_multipart_uploads(**kwargs)
+            for upload in page.get("Uploads", []):
+                key = upload["Key"]
+                if entry_id is not None and key != entry_id:
+                    continue
+                if entry_id is None and (key.startswith(self.settings.manifest_prefix) or "/" in key):
+                    continue
+                initiated = upload.get("Initiated")
+                if older_than_seconds > 0 and initiated is not None and initiated > cutoff:
+                    continue
+                self._count("AbortMultipartUpload")
+                try:
+                    self.client.abort_multipart_upload(
+                        Bucket=self.bucket, Key=key, UploadId=upload["UploadId"]
+                    )
+                except ClientError as exc:
+                    if _error_code(exc) not in _NOT_FOUND:
+                        raise ArchiveStoreError(f"aborting an upload of {key} failed: {exc}") from exc
+                    continue
+                aborted += 1
+            if not page.get("IsTruncated"):
+                return aborted
+            kwargs["KeyMarker"] = page.get("NextKeyMarker")
+            kwargs["UploadIdMarker"] = page.get("NextUploadIdMarker")
+
+    # -- verification --------------------------------------------------------------------------
+
+    def verify_object(
+        self, entry_id: str, manifest: ArchiveManifest, read_content: bool = False
+    ) -> ArchivedObject:
+        """Check the stored object against its manifest (size, composite checksum; with `read_content`
+        also the sha256 of every byte, which needs a readable object); returns its live state."""
+        stored = self.head(entry_id)
+        if stored is None:
+            raise ArchiveVerificationError(f"s3://{self.bucket}/{entry_id} does not exist")
+        if stored.size_bytes != manifest.size_bytes:
+            raise ArchiveVerificationError(
+                f"s3://{self.bucket}/{entry_id} holds {stored.size_bytes} bytes, "
+                f"the manifest records {manifest.size_bytes}"
+            )
+        if stored.checksum_sha256:
+            if not _same_checksum(stored.checksum_sha256, manifest.checksum_sha256):
+                raise ArchiveVerificationError(
+                    f"s3://{self.bucket}/{entry_id} has SHA256 checksum {stored.checksum_sha256}, "
+                    f"the manifest records {manifest.checksum_sha256}"
+                )
+        elif stored.etag and "-" in stored.etag.strip('"'):
+            parts = stored.etag.strip('"').rsplit("-", 1)[1]
+            if parts != str(manifest.parts):
+                raise ArchiveVerificationError(
+                    f"s3://{self.bucket}/{entry_id} has {parts} parts, the manifest records {manifest.parts}"
+                )
+        else:
+            raise ArchiveVerificationError(
+                f"s3://{self.bucket}/{entry_id} reports no SHA256 checksum to compare with its manifest"
+            )
+        if read_content:
+            digest = hashlib.sha256()
+            for chunk in self.open_stream(entry_id):
+                digest.update(chunk)
+            if digest.hexdigest() != manifest.sha256:
+                raise ArchiveVerificationError(
+                    f"s3://{self.bucket}/{entry_id} content has sha256 {digest.hexdigest()}, "
+                    f"the manifest records {manifest.sha256}"
+                )
+        return stored
+
+    # -- Glacier -------------------------------------------------------------------------------
+
+    def request_restore(self, entry_id: str, log: LogFn | None = None) -> str:
+        """Ask S3 to restore the entry's Glacier object (tier and days from the settings).
+
+        Idempotent; returns RESTORE_REQUESTED, RESTORE_ONGOING (one already under way),
+        RESTORE_DONE (already readable) or RESTORE_NOT_NEEDED (not an archive storage class).
+        """
+        say = log or (lambda _message: None)
+        stored = self.head(entry_id)
+        if stored is None:
+            raise ArchiveStoreError(
+                f"cannot restore {entry_id}: s3://{self.bucket}/{entry_id} does not exist"
+            )
+        if stored.storage_class not in ARCHIVE_CLASSES:
+            say(f"{entry_id}: storage class {stored.storage_class} is readable, no restore needed")
+            return RESTORE_NOT_NEEDED
+        if stored.restore_state == RESTORE_ONGOING:
+            say(f"{entry_id}: a Glacier restore is already under way")
+            return RESTORE_ONGOING
+        if stored.restore_state == RESTORE_DONE:
+            say(f"{entry_id}: already restored (readable until {stored.restore_expiry})")
+            return RESTORE_DONE
+        self._count("RestoreObject")
+        try:
+            self.client.restore_object(
+                Bucket=self.bucket,
+                Key=entry_id,
+                RestoreRequest={
+                    "Days": self.settings.restore_days,
+                    "GlacierJobParameters": {"Tier": self.settings.restore_tier},
+                },
+            )
+        except ClientError as exc:
+            if _error_code(exc) == "RestoreAlreadyInProgress":
+                say(f"{entry_id}: a Glacier restore is already under way")
+                return RESTORE_ONGOING
+            raise ArchiveStoreError(f"requesting a restore of {entry_id} failed: {exc}") from exc
+        say(
+            f"{entry_id}: Glacier restore requested "
+            f"(tier {self.settings.restore_tier}, kept {self.settings.restore_days} days)"
+        )
+        return RESTORE_REQUESTED
+
+    # -- download ------------------------------------------------------------------------------
+
+    def open_stream(self, entry_id: str, chunk_size: int | None = None) -> Iterator[bytes]:
+        """The object's bytes in chunks; a dropped connection resumes with a Range GET from the
+        last byte received (up to `max_stream_resumes` times, and only if the object is unchanged)."""
+        size = chunk_size or self.settings.upload_chunk_bytes
+        body, total, etag = self._get(entry_id, None, None)
+        offset = 0
+        resumes = 0
+        while True:
+            try:
+                chunk = body.read(size)
+            except _STREAM_ERRORS as exc:
+                body.close()
+                resumes += 1
+                if resumes > self.max_stream_resumes:
+                    raise ArchiveStoreError(
+                        f"reading {entry_id} failed at byte {offset} of {total} "
+                        f"after {resumes - 1} resumes: {exc}"
+                    ) from exc
+                time.sleep(min(0.2 * 2**resumes, 5.0))
+                body, _, _ = self._get(entry_id, offset, etag)
+                continue
+            if not chunk:
+                break
+            offset += len(chunk)
+            yield chunk
+        body.close()
+        if offset != total:
+            raise ArchiveStoreError(f"reading {entry_id} ended at byte {offset} of {total}")
+
+    def _get(self, entry_id: str, offset: int | None, etag: str | None) -> tuple[Any, int, str | None]:
+        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Key": entry_id}
+        if offset:
+            kwargs["Range"] = f"bytes={offset}-"
+        if etag:
+            kwargs["IfMatch"] = etag
+        self._count("GetObject")
+        try:
+            response = self.client.get_object(**kwargs)
+        except ClientError as exc:
+            code = _error_code(exc)
+            if code == "InvalidObjectState":
+                raise ArchiveNotReadable(
+                    f"s3://{self.bucket}/{entry_id} is in Glacier and not restored yet; "
+                    "request a restore and wait"
+                ) from exc
+            if code in _NOT_FOUND:
+                raise ArchiveStoreError(f"s3://{self.bucket}/{entry_id} does not exist") from exc
+            if code in ("PreconditionFailed", "412"):
+                raise ArchiveStoreError(
+                    f"s3://{self.bucket}/{entry_id} changed while it was being read"
+                ) from exc
+            raise ArchiveStoreError(f"GET s3://{self.bucket}/{entry_id} failed: {exc}") from exc
+        total = int(response["ContentLength"]) + (offset or 0)
+        return response["Body"], total, response.get("ETag")

@@ -1,0 +1,351 @@
+"""ArchiveStore against the real local S3 server (moto server mode behind dev/s3_server's layer)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+from kaltura_archiver.archive_store import (
+    RESTORE_DONE,
+    RESTORE_NOT_NEEDED,
+    RESTORE_ONGOING,
+    RESTORE_REQUESTED,
+    ArchiveManifest,
+    ArchiveNotReadable,
+    ArchiveStore,
+    ArchiveStoreError,
+    ArchiveVerificationError,
+    StreamSizeMismatch,
+)
+from kaltura_archiver.config import ArchiverSettings
+
+from dev.s3_server import S3DevControl
+from tests.fixtures.s3 import S3Server
+
+pytestmark = pytest.mark.integration
+
+MIB = 1024 * 1024
+SETTINGS = ArchiverSettings(part_size_bytes=5 * MIB, upload_chunk_bytes=256 * 1024)
+
+
+def content(size: int, seed: int = 7) -> bytes:
+    """Deterministic, non-repeating-per-part test content."""
+    block = hashlib.sha256(str(seed).encode()).digest() * 2048
+    out = bytearray()
+    counter = 0
+    while len(out) < size:
+        out += block
+        out += counter.to_bytes(4, "big")
+        counter += 1
+    return bytes(out[:size])
+
+
+def chunked(data: bytes, sizes: tuple[int, ...] = (100_000, 333_333, 1_000_003)) -> Iterator[bytes]:
+    """Yield data in irregular chunk sizes, like a download would."""
+    offset, index = 0, 0
+    while offset < len(data):
+        size = sizes[index % len(sizes)]
+        yield data[offset : offset + size]
+        offset += size
+        index += 1
+
+
+def open_uploads(client: Any, bucket: str) -> list[dict[str, Any]]:
+    return list(client.list_multipart_uploads(Bucket=bucket).get("Uploads", []))
+
+
+def test_upload_verify_and_manifest(s3_bucket: tuple[Any, str]) -> None:
+    client, bucket = s3_bucket
+    data = content(12 * MIB + 12345)
+    calls: dict[str, int] = {}
+    store = ArchiveStore(client, bucket, SETTINGS, calls=calls)
+    logged: list[str] = []
+
+    manifest = store.upload_stream("0_up00001", chunked(data), "0_flav0001", len(data), logged.append)
+
+    assert manifest.sha256 == hashlib.sha256(data).hexdigest()
+    assert manifest.size_bytes == len(data)
+    assert manifest.parts == 3
+    assert manifest.flavor_id == "0_flav0001"
+    assert manifest.storage_class == "GLACIER"
+    assert manifest.verified_at is not None
+    part_digests = [hashlib.sha256(data[i : i + 5 * MIB]).digest() for i in range(0, len(data), 5 * MIB)]
+    expected = base64.b64encode(hashlib.sha256(b"".join(part_digests)).digest()).decode()
+    assert manifest.checksum_sha256 == f"{expected}-3"
+    assert store.read_manifest("0_up00001") == manifest
+
+    head = store.head("0_up00001")
+    assert head is not None
+    assert head.size_bytes == len(data)
+    assert head.storage_class == "GLACIER"
+    assert head.readable is False
+    assert head.restore_state is None
+    assert head.flavor_id == "0_flav0001"
+    assert head.checksum_sha256 is not None and head.checksum_sha256.split("-")[0] == expected
+    manifest_head = client.head_object(Bucket=bucket, Key="manifests/0_up00001.json")
+    assert manifest_head.get("StorageClass", "STANDARD") == "STANDARD"
+    assert open_uploads(client, bucket) == []
+    assert calls["UploadPart"] == 3
+    assert calls["CompleteMultipartUpload"] == 1
+    assert any("verified" in line for line in logged)
+    assert not any("testing" in line for line in logged)
+
+
+def test_uploaded_glacier_object_is_not_readable_until_restored(s3_bucket: tuple[Any, str]) -> None:
+    client, bucket = s3_bucket
+    store = ArchiveStore(client, bucket, SETTINGS)
+    store.upload_stream("0_glac0001", [b"abc" * 1000], "0_f", 3000)
+    with pytest.raises(ArchiveNotReadable):
+        list(store.open_stream("0_glac0001"))
+
+
+def test_standard_upload_streams_back(s3_bucket: tuple[Any, str]) -> None:
+    client, bucket = s3_bucket
+    store = ArchiveStore(client, bucket, SETTINGS.with_changes(storage_class="STANDARD"))
+    data = content(6 * MIB)
+    manifest = store.upload_stream("0_std00001", chunked(data), "0_f", None)
+    assert b"".join(store.open_stream("0_std00001", chunk_size=MIB)) == data
+    assert store.verify_object("0_std00001", manifest, read_content=True).readable is True
+    assert store.request_restore("0_std00001") == RESTORE_NOT_NEEDED
+
+
+def test_empty_content_is_archived(s3_bucket: tuple[Any, str]) -> None:
+    client, bucket = s3_bucket
+    store = ArchiveStore(client, bucket, SETTINGS.with_changes(storage_class="STANDARD"))
+    manifest = store.upload_stream("0_empty001", iter([b""]), "0_f", 0)
+    assert manifest.size_bytes == 0
+    assert manifest.sha256 == hashlib.sha256(b"").hexdigest()
+    assert b"".join(store.open_stream("0_empty001")) == b""
+
+
+def test_upload_through_s3hook_hits_the_local_server(
+    s3_bucket: tuple[Any, str], aws_conn_env: str, s3_control: S3DevControl
+) -> None:
+    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+
+    _, bucket = s3_bucket
+    hook_client = S3Hook(aws_conn_id="aws_default").get_conn()
+    s3_control.reset_counts()
+    store = ArchiveStore(hook_client, bucket, SETTINGS)
+    manifest = store.upload_stream("0_hook0001", chunked(content(MIB)), "0_f", MIB)
+    counts = s3_control.counts()
+    assert counts.get("CompleteMultipartUpload") == 1
+    assert counts.get("UploadPart") == 1
+    assert store.verify_object("0_hook0001", manifest).size_bytes == MIB
+
+
+def test_inventory_lists_instead_of_heads(s3_bucket: tuple[Any, str], s3_control: S3DevControl) -> None:
+    client, bucket = s3_bucket
+    ids = [f"0_{i:08d}" for i in range(3000)]
+
+    def seed(index: int) -> None:
+        entry_id = ids[index]
+        client.put_object(Bucket=bucket, Key=entry_id, Body=b"x" * (index % 7), StorageClass="GLACIER")
+        if index % 2 == 0:
+            client.put_object(Bucket=bucket, Key=f"manifests/{entry_id}.json", Body=b"{}")
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(seed, range(len(ids))))
+
+    calls: dict[str, int] = {}
+    store = ArchiveStore(client, bucket, SETTINGS, calls=calls)
+    s3_control.reset_counts()
+    first_page = ids[:500] + ["0_missing1"]
+    result = store.inventory(first_page)
+    for page_start in range(500, 3000, 500):
+        result.update(store.inventory(ids[page_start : page_start + 500]))
+
+    server_counts = s3_control.counts()
+    assert server_counts.get("HeadObject", 0) == 0
+    assert server_counts.get("ListObjectsV2") == calls["ListObjectsV2"]
+    assert calls == {"ListObjectsV2": calls["ListObjectsV2"]}
+    assert calls["ListObjectsV2"] <= 6
+    assert result["0_missing1"] is None
+    assert len(result) == 3001
+    for index in (0, 1, 1234, 2999):
+        found = result[ids[index]]
+        assert found is not None
+        assert found.size_bytes == index % 7
+        assert found.storage_class == "GLACIER"
+        assert found.has_manifest is (index % 2 == 0)
+        assert found.readable is None
+
+    small_calls: dict[str, int] = {}
+    small = ArchiveStore(client, bucket, SETTINGS, calls=small_calls).inventory(ids[:4] + ["0_missing2"])
+    assert small_calls == {"ListObjectsV2": 2 * 5 - 1}
+    assert small["0_missing2"] is None
+    assert [small[i].has_manifest for i in ids[:4]] == [True, False, True, False]  # type: ignore[union-attr]
+
+
+def test_old_tool_archive_has_no_manifest(s3_bucket: tuple[Any, str]) -> None:
+    client, bucket = s3_bucket
+    client.put_object(Bucket=bucket, Key="0_oldtool1", Body=b"video" * 100, StorageClass="GLACIER")
+    store = ArchiveStore(client, bucket, SETTINGS)
+    found = store.inventory(["0_oldtool1"])["0_oldtool1"]
+    assert found is not None
+    assert found.has_manifest is False
+    assert found.size_bytes == 500
+    big = store.inventory([f"0_none{i:04d}" for i in range(30)] + ["0_oldtool1"])["0_oldtool1"]
+    assert big is not None and big.has_manifest is False
+    assert store.read_manifest("0_oldtool1") is None
+    head = store.head("0_oldtool1")
+    assert head is not None and head.storage_class == "GLACIER" and head.checksum_sha256 is None
+
+
+def test_glacier_restore_really_waits(s3_bucket: tuple[Any, str], s3_control: S3DevControl) -> None:
+    client, bucket = s3_bucket
+    s3_control.set_config(glacier_restore_seconds=2)
+    store = ArchiveStore(client, bucket, SETTINGS)
+    data = content(300_000)
+    manifest = store.upload_stream("0_restor01", chunked(data), "0_f", len(data))
+
+    assert store.request_restore("0_restor01") == RESTORE_REQUESTED
+    requested = time.monotonic()
+    head = store.head("0_restor01")
+    assert head is not None and head.restore_state == RESTORE_ONGOING and head.readable is False
+    with pytest.raises(ArchiveNotReadable):
+        list(store.open_stream("0_restor01"))
+    assert store.request_restore("0_restor01") == RESTORE_ONGOING
+    with pytest.raises(ClientError) as refused:
+        client.restore_object(Bucket=bucket, Key="0_restor01", RestoreRequest={"Days": 1})
+    assert refused.value.response["Error"]["Code"] == "RestoreAlreadyInProgress"
+
+    while True:
+        head = store.head("0_restor01")
+        assert head is not None
+        if head.readable:
+            break
+        assert time.monotonic() - requested < 10
+        time.sleep(0.2)
+    assert time.monotonic() - requested >= 1.5
+    assert head.restore_state == RESTORE_DONE and head.restore_expiry is not None
+    assert b"".join(store.open_stream("0_restor01")) == data
+    store.verify_object("0_restor01", manifest, read_content=True)
+    assert store.request_restore("0_restor01") == RESTORE_DONE
+
+
+def test_dropped_connection_mid_upload_aborts_then_retry_succeeds(
+    s3_server: S3Server, s3_bucket: tuple[Any, str], s3_control: S3DevControl
+) -> None:
+    _, bucket = s3_bucket
+    client = s3_server.client(max_attempts=2)
+    store = ArchiveStore(client, bucket, SETTINGS)
+    data = content(11 * MIB)
+    fault = s3_control.add_fault("drop", operation="UploadPart", bucket=bucket, query="partNumber=2")
+
+    with pytest.raises(ArchiveStoreError, match="aborted"):
+        store.upload_stream("0_drop0001", chunked(data), "0_f", len(data))
+    assert open_uploads(client, bucket) == []
+    assert store.head("0_drop0001") is None
+    assert s3_control.injected().get("drop", 0) >= 2
+
+    s3_control.remove_fault(fault)
+    manifest = store.upload_stream("0_drop0001", chunked(data), "0_f", len(data))
+    assert manifest.sha256 == hashlib.sha256(data).hexdigest()
+    assert open_uploads(client, bucket) == []
+
+
+def test_transient_faults_are_absorbed_by_client_retries(
+    s3_bucket: tuple[Any, str], s3_control: S3DevControl
+) -> None:
+    client, bucket = s3_bucket
+    s3_control.reset_counts()
+    s3_control.add_fault("drop", operation="UploadPart", bucket=bucket, max_hits=1)
+    s3_control.add_fault("error500", operation="CompleteMultipartUpload", bucket=bucket, max_hits=1)
+    s3_control.add_fault("slowdown503", operation="HeadObject", bucket=bucket, max_hits=1)
+    store = ArchiveStore(client, bucket, SETTINGS)
+    data = content(7 * MIB)
+    manifest = store.upload_stream("0_retry001", chunked(data), "0_f", len(data))
+    assert store.verify_object("0_retry001", manifest).size_bytes == len(data)
+    assert s3_control.injected() == {"drop": 1, "error500": 1, "slowdown503": 1}
+
+
+def test_size_mismatch_aborts(s3_bucket: tuple[Any, str]) -> None:
+    client, bucket = s3_bucket
+    store = ArchiveStore(client, bucket, SETTINGS)
+    data = content(6 * MIB)
+    with pytest.raises(StreamSizeMismatch, match="ended after"):
+        store.upload_stream("0_short001", chunked(data), "0_f", len(data) + 1)
+    with pytest.raises(StreamSizeMismatch, match="more than"):
+        store.upload_stream("0_long0001", chunked(data), "0_f", len(data) - 1)
+    assert open_uploads(client, bucket) == []
+    assert store.inventory(["0_short001", "0_long0001"]) == {"0_short001": None, "0_long0001": None}
+
+
+def test_failing_source_aborts(s3_bucket: tuple[Any, str]) -> None:
+    client, bucket = s3_bucket
+    store = ArchiveStore(client, bucket, SETTINGS)
+
+    def broken() -> Iterator[bytes]:
+        yield content(6 * MIB)
+        raise ConnectionResetError("download dropped")
+
+    with pytest.raises(ArchiveStoreError, match="download dropped"):
+        store.upload_stream("0_broken01", broken(), "0_f", None)
+    assert open_uploads(client, bucket) == []
+
+
+def test_open_stream_resumes_after_dropped_get(s3_bucket: tuple[Any, str], s3_control: S3DevControl) -> None:
+    client, bucket = s3_bucket
+    data = content(3 * MIB + 17)
+    client.put_object(Bucket=bucket, Key="0_resume01", Body=data)
+    s3_control.reset_counts()
+    s3_control.add_fault("drop", operation="GetObject", bucket=bucket, max_hits=2, after_bytes=MIB + 5)
+    calls: dict[str, int] = {}
+    store = ArchiveStore(client, bucket, SETTINGS, calls=calls)
+    assert b"".join(store.open_stream("0_resume01", chunk_size=256 * 1024)) == data
+    assert calls["GetObject"] == 3
+    assert s3_control.injected() == {"drop": 2}
+
+
+def test_open_stream_gives_up_after_max_resumes(s3_bucket: tuple[Any, str], s3_control: S3DevControl) -> None:
+    client, bucket = s3_bucket
+    client.put_object(Bucket=bucket, Key="0_resume02", Body=content(MIB))
+    s3_control.add_fault("drop", operation="GetObject", bucket=bucket, after_bytes=1000)
+    store = ArchiveStore(client, bucket, SETTINGS, max_stream_resumes=1)
+    with pytest.raises(ArchiveStoreError, match="after 1 resumes"):
+        list(store.open_stream("0_resume02"))
+
+
+def test_abort_orphaned_uploads(s3_bucket: tuple[Any, str]) -> None:
+    client, bucket = s3_bucket
+    for key in ("0_orphan01", "0_orphan01", "0_orphan02", "0_orphan010"):
+        client.create_multipart_upload(Bucket=bucket, Key=key)
+    calls: dict[str, int] = {}
+    store = ArchiveStore(client, bucket, SETTINGS, calls=calls)
+    assert store.abort_orphaned_uploads("0_orphan01") == 2
+    assert sorted(u["Key"] for u in open_uploads(client, bucket)) == ["0_orphan010", "0_orphan02"]
+    # moto reports every upload as initiated in 2010, so only an age limit beyond that spares them
+    assert store.abort_orphaned_uploads(older_than_seconds=100 * 365 * 86400) == 0
+    assert store.abort_orphaned_uploads() == 2
+    assert open_uploads(client, bucket) == []
+    assert calls["AbortMultipartUpload"] == 4
+
+
+def test_verify_object_detects_mismatches(s3_bucket: tuple[Any, str]) -> None:
+    client, bucket = s3_bucket
+    store = ArchiveStore(client, bucket, SETTINGS.with_changes(storage_class="STANDARD"))
+    data = content(MIB)
+    manifest = store.upload_stream("0_verify01", [data], "0_f", len(data))
+    with pytest.raises(ArchiveVerificationError, match="bytes"):
+        store.verify_object("0_verify01", ArchiveManifest(**{**manifest.__dict__, "size_bytes": 5}))
+    wrong_checksum = ArchiveManifest(**{**manifest.__dict__, "checksum_sha256": "AAAA-1"})
+    with pytest.raises(ArchiveVerificationError, match="checksum"):
+        store.verify_object("0_verify01", wrong_checksum)
+    wrong_sha = ArchiveManifest(**{**manifest.__dict__, "sha256": "0" * 64})
+    with pytest.raises(ArchiveVerificationError, match="content has sha256"):
+        store.verify_object("0_verify01", wrong_sha, read_content=True)
+    with pytest.raises(ArchiveVerificationError, match="does not exist"):
+        store.verify_object("0_nothere1", manifest)
+
+
+def test_restore_of_missing_object_is_an_error(s3_bucket: tuple[Any, str]) -> None:
+    client, bucket = s3_bucket
+    with pytest.raises(ArchiveStoreError, match="does not exist"):
+        ArchiveStore(client, bucket, SETTINGS).request_restore("0_nothere2")
