@@ -11,7 +11,6 @@ ago are never replaced.
 """
 
 from airflow.sdk import DAG
-
 from kaltura_archiver.airflow.action_tasks import entry_action_tasks
 from kaltura_archiver.airflow.dag_defaults import START_DATE, dag_tags, default_args
 from kaltura_archiver.airflow.operators.entry_operations import ReplaceEntryOperator
@@ -29,4 +28,6 @@ with DAG(
     tags=dag_tags("replace"),
     doc_md=__doc__,
 ):
-    entry_action_tasks("replace", ReplaceEntryOperator, "Replace these archived entries with the placeholder video?")
+    entry_action_tasks(
+        "replace", ReplaceEntryOperator, "Replace these archived entries with the placeholder video?"
+    )

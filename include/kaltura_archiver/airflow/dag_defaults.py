@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import pendulum
+from airflow.sdk import Asset
 
 START_DATE = pendulum.datetime(2024, 1, 1, tz="UTC")
 OWNER = "media-platform"
@@ -26,3 +27,8 @@ def default_args(**overrides: Any) -> dict[str, Any]:
 
 def dag_tags(*extra: str) -> list[str]:
     return ["kaltura", "archive", *extra]
+
+
+HEALTH_REPORT = Asset(name="kaltura_health_report", uri="kaltura-archiver://reports/health")
+ENTRY_REPORT = Asset(name="kaltura_entry_report", uri="kaltura-archiver://reports/entries")
+STATS_TABLE = Asset(name="kaltura_stats", uri="kaltura-archiver://reports/stats")

@@ -57,3 +57,9 @@ def action_params(years: float, meaning: str, **filter_defaults: Any) -> dict[st
         "years": years_param(years, meaning),
         **filter_params(**filter_defaults),
     }
+
+
+def report_params(**filter_defaults: Any) -> dict[str, Param]:
+    """Params of a read-only DAG: the filter, all matches by default."""
+    filter_defaults.setdefault("max_entries", -1)
+    return filter_params(**filter_defaults)
