@@ -55,13 +55,14 @@ def _ldap_connection_type() -> dict[str, Any]:
             },
             "active_filter": {
                 "label": "Active-user filter",
-                "description": "LDAP filter for an active user; {uid} is replaced by the escaped uid.",
+                "description": "LDAP filter of an active user: with {uid} it is applied per user (the escaped "
+                "uid replaces {uid}); without, it is ANDed with the batched uid filter.",
                 "schema": {"type": ["string", "null"]},
             },
             "use_starttls": {
                 "label": "Use StartTLS",
                 "description": "Upgrade an ldap:// connection with StartTLS (ldaps:// needs no upgrade).",
-                "schema": {"type": ["boolean", "null"], "default": False},
+                "schema": {"type": ["boolean", "null"], "default": True},
             },
             "ca_cert_file": {
                 "label": "CA certificate file",
