@@ -251,16 +251,32 @@ class Selector:
         if flt.entry_ids:
             return sum(len(page) for page in self.candidates(flt, reference))
         bounds = flt.bounds(reference)
-        return self._count_window(flt, reference, bounds.created_min or 0, bounds.created_max or EPOCH_MAX)
-
-    def _count_window(self, flt: EntryFilter, reference: datetime, lo: int, hi: int) -> int:
-        if lo > hi:
-            return 0
-        _, total = self._list(self._media_filter(flt, reference, lo, hi), 1)
-        if total < RESULT_CAP or lo == hi:
+        lo, hi = bounds.created_min or 0, bounds.created_max or EPOCH_MAX
+        first, total = self._list(self._media_filter(flt, reference, lo, hi), 1)
+        if total < RESULT_CAP or not first:
             return total
-        mid = (lo + hi) // 2
-        return self._count_window(flt, reference, lo, mid) + self._count_window(flt, reference, mid + 1, hi)
+        mf = self._media_filter(flt, reference, lo, hi)
+        mf.orderBy = "-createdAt"
+        last, _ = self._list(mf, 1)
+        lo = EntryRecord.from_kaltura(first[0]).created_epoch
+        hi = EntryRecord.from_kaltura(last[0]).created_epoch if last else hi
+        return self._split_count(flt, reference, lo, hi, total)
+
+    def _split_count(self, flt: EntryFilter, reference: datetime, lo: int, hi: int, total: int) -> int:
+        """Count [lo, hi] (``total`` matches, at or over the cap) as equal sub-windows below the cap."""
+        if lo >= hi:
+            return total
+        parts = min(hi - lo + 1, max(2, -(-total * 2 // RESULT_CAP)))
+        step = (hi - lo + 1) / parts
+        result = 0
+        for i in range(parts):
+            a = lo + int(i * step)
+            b = hi if i == parts - 1 else lo + int((i + 1) * step) - 1
+            if a > b:
+                continue
+            _, sub = self._list(self._media_filter(flt, reference, a, b), 1)
+            result += sub if sub < RESULT_CAP else self._split_count(flt, reference, a, b, sub)
+        return result
 
     def expected_total(self, flt: EntryFilter, reference: datetime, bounded: bool = True) -> int:
         """Upper bound of the matches (exact when the filter is server-exact), capped by max_entries."""
