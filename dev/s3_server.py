@@ -20,6 +20,8 @@ fails.  `DevS3Layer` sits in front of moto's WSGI app and adds three things:
   ``GET /_dev/counts`` -> {"operations": {S3 operation: calls}, "faults": {kind: injected}};
   ``DELETE /_dev/counts``;  ``GET|POST /_dev/config`` {"glacier_restore_seconds": N};
   ``GET /_dev/restores``;  ``POST /_dev/restores/complete`` (finish pending restores now);
+  ``POST /_dev/seed`` {bucket, create_bucket?, objects: [{key, size? | body_b64? | body_text?,
+  storage_class?, virtual_size?}]} (bulk set-up straight into moto);
   ``POST /_dev/reset`` {"data": false} (faults, counts, restores, config; ``data`` also wipes
   moto's buckets);  ``GET /_dev/health``.
 
@@ -502,6 +504,8 @@ class DevS3Layer:
                 for restore in state.restores.values():
                     restore.ready_at = min(restore.ready_at, now)
                 return {"completed": len(state.restores)}
+            if route == "seed" and method == "POST":
+                return {"created": _seed(body)}
             if route == "reset" and method == "POST":
                 self.state = _State(glacier_restore_seconds=self.initial_restore_seconds)
                 if body.get("data"):
@@ -528,6 +532,35 @@ def _moto_storage_class(bucket: str, key: str) -> str:
     except Exception:
         return "GLACIER"
     return str(obj.storage_class) if obj is not None else "GLACIER"
+
+
+def _seed(body: dict[str, Any]) -> int:
+    """Create objects straight in moto's backend (fast bulk set-up for tests and benchmarks)."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.s3.models import s3_backends
+
+    backend = s3_backends[DEFAULT_ACCOUNT_ID]["aws"]
+    bucket = body.get("bucket")
+    objects = body.get("objects")
+    if not isinstance(bucket, str) or not isinstance(objects, list):
+        raise ValueError("seed needs a bucket name and a list of objects")
+    if body.get("create_bucket") and bucket not in backend.buckets:
+        backend.create_bucket(bucket, "us-east-1")
+    if bucket not in backend.buckets:
+        raise KeyError(f"bucket {bucket}")
+    for item in objects:
+        if not isinstance(item, dict) or not isinstance(item.get("key"), str):
+            raise ValueError("every seeded object needs a key")
+        if "body_b64" in item:
+            value = base64.b64decode(item["body_b64"])
+        elif "body_text" in item:
+            value = str(item["body_text"]).encode()
+        else:
+            value = b"\0" * int(item.get("size", 0))
+        key = backend.put_object(bucket, item["key"], value, storage=item.get("storage_class") or "STANDARD")
+        if item.get("virtual_size") is not None:
+            key.contentsize = int(item["virtual_size"])
+    return len(objects)
 
 
 def _reset_moto() -> None:
@@ -648,7 +681,9 @@ class S3DevControl:
         self.endpoint_url = endpoint_url.rstrip("/")
         self.timeout = timeout
 
-    def _call(self, method: str, route: str, body: dict[str, Any] | None = None) -> Any:
+    def _call(
+        self, method: str, route: str, body: dict[str, Any] | None = None, timeout: float | None = None
+    ) -> Any:
         if not self.endpoint_url.startswith(("http://", "https://")):
             raise ValueError(f"not an http(s) endpoint: {self.endpoint_url}")
         data = json.dumps(body).encode() if body is not None else None
@@ -659,7 +694,7 @@ class S3DevControl:
             headers={"Content-Type": "application/json"},
         )
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=timeout or self.timeout) as response:  # noqa: S310
                 return json.loads(response.read() or b"null")
         except urllib.error.HTTPError as exc:
             detail = exc.read().decode(errors="replace")
@@ -712,6 +747,16 @@ class S3DevControl:
     def complete_restores(self) -> int:
         """Finish every pending restore now; returns how many restores are tracked."""
         return int(self._call("POST", "restores/complete")["completed"])
+
+    def seed(self, bucket: str, objects: list[dict[str, Any]], create_bucket: bool = False) -> int:
+        """Create objects directly in the server's store, without one PUT each.
+
+        Each object: {"key", "size" (zero bytes) | "body_b64" | "body_text", "storage_class",
+        "virtual_size"}.  `virtual_size` makes listings and HEAD report that size while only the
+        given bytes are stored (for audits of big archives; a GET returns the stored bytes only).
+        """
+        payload = {"bucket": bucket, "objects": objects, "create_bucket": create_bucket}
+        return int(self._call("POST", "seed", payload, timeout=max(self.timeout, 300.0))["created"])
 
     def reset(self, data: bool = False) -> None:
         """Clear faults, counts, restores and config; with `data` also wipe every bucket."""

@@ -6,7 +6,6 @@ import base64
 import hashlib
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -143,15 +142,12 @@ def test_upload_through_s3hook_hits_the_local_server(
 def test_inventory_lists_instead_of_heads(s3_bucket: tuple[Any, str], s3_control: S3DevControl) -> None:
     client, bucket = s3_bucket
     ids = [f"0_{i:08d}" for i in range(3000)]
-
-    def seed(index: int) -> None:
-        entry_id = ids[index]
-        client.put_object(Bucket=bucket, Key=entry_id, Body=b"x" * (index % 7), StorageClass="GLACIER")
-        if index % 2 == 0:
-            client.put_object(Bucket=bucket, Key=f"manifests/{entry_id}.json", Body=b"{}")
-
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        list(pool.map(seed, range(len(ids))))
+    objects: list[dict[str, Any]] = [
+        {"key": entry_id, "size": index % 7, "storage_class": "GLACIER"} for index, entry_id in enumerate(ids)
+    ]
+    objects += [{"key": f"manifests/{entry_id}.json", "body_text": "{}"} for entry_id in ids[::2]]
+    objects.append({"key": "unrelated/folder/file", "size": 1})
+    assert s3_control.seed(bucket, objects) == len(objects)
 
     calls: dict[str, int] = {}
     store = ArchiveStore(client, bucket, SETTINGS, calls=calls)
