@@ -1,0 +1,732 @@
+"""Kaltura API v3 service actions implemented over the emulator store."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import os
+import random
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from dev.kaltura_emulator import search, store
+from dev.kaltura_emulator.errors import KalturaAPIError
+from dev.kaltura_emulator.store import Store
+from dev.kaltura_emulator.wire import Params
+
+UPLOAD_PENDING, UPLOAD_PARTIAL, UPLOAD_FULL, UPLOAD_CLOSED, UPLOAD_DELETED = 0, 1, 2, 3, 5
+THUMB_READY = 2
+
+
+@dataclass
+class Session:
+    """A decoded KS."""
+
+    partner_id: int
+    user_id: str
+    session_type: int
+    expiry: int
+    privileges: str
+
+
+@dataclass
+class CallContext:
+    """What a service action sees besides its parameters."""
+
+    base_url: str
+    session: Session | None = None
+    files: dict[str, IO[bytes]] = field(default_factory=dict)
+
+
+Handler = Callable[[CallContext, Params], Any]
+
+
+def _sign(secret: str, info: str) -> str:
+    """The KS v1 signature: hex sha1 of secret + info."""
+    return hashlib.sha1(secret.encode() + info.encode(), usedforsecurity=False).hexdigest()
+
+
+def make_ks(
+    secret: str, partner_id: int, user_id: str, session_type: int, expiry: int, privileges: str
+) -> str:
+    """A version-1 KS signed with the partner secret (the format of KalturaClient.generateSession)."""
+    nonce = random.randint(0, 0x10000)
+    info = f"{partner_id};{partner_id};{expiry};{session_type};{nonce};{user_id};{privileges}"
+    signature = _sign(secret, info)
+    return base64.b64encode(f"{signature}|{info}".encode()).decode()
+
+
+class Api:
+    """Dispatches service/action calls; one instance serves the emulator's single partner."""
+
+    def __init__(self, db: Store, partner_id: int, admin_secret: str, user_secret: str) -> None:
+        self.db = db
+        self.partner_id = partner_id
+        self.admin_secret = admin_secret
+        self.user_secret = user_secret
+        self.search = search.SearchBuilder(db.distinct_tags)
+        self.handlers: dict[tuple[str, str], Handler] = {
+            ("session", "start"): self.session_start,
+            ("session", "end"): lambda ctx, p: None,
+            ("media", "get"): self.media_get,
+            ("media", "list"): self.media_list,
+            ("media", "update"): self.media_update,
+            ("media", "addcontent"): self.media_add_content,
+            ("media", "updatethumbnail"): self.media_update_thumbnail,
+            ("baseentry", "get"): self.media_get,
+            ("baseentry", "list"): self.media_list,
+            ("elasticsearch_esearch", "searchentry"): self.esearch_entry,
+            ("flavorasset", "list"): self.flavor_list,
+            ("flavorasset", "get"): self.flavor_get,
+            ("flavorasset", "getbyentryid"): self.flavor_get_by_entry,
+            ("flavorasset", "getflavorassetswithparams"): self.flavor_with_params,
+            ("flavorasset", "delete"): self.flavor_delete,
+            ("flavorasset", "geturl"): self.flavor_url,
+            ("flavorasset", "getdownloadurl"): self.flavor_url,
+            ("uploadtoken", "add"): self.upload_add,
+            ("uploadtoken", "get"): self.upload_get,
+            ("uploadtoken", "delete"): self.upload_delete,
+            ("uploadtoken", "upload"): self.upload_upload,
+            ("thumbasset", "generate"): self.thumb_generate,
+            ("thumbasset", "getbyentryid"): self.thumb_by_entry,
+        }
+        self.services = {service for service, _ in self.handlers}
+
+    def call(self, service: str, action: str, params: Params, ctx: CallContext) -> Any:
+        """Run one action: check the service and the KS, then dispatch."""
+        key = (service.lower(), action.lower())
+        if key[0] not in self.services:
+            raise KalturaAPIError("SERVICE_DOES_NOT_EXISTS", service)
+        handler = self.handlers.get(key)
+        if handler is None:
+            raise KalturaAPIError("ACTION_DOES_NOT_EXISTS", action, service)
+        if key != ("session", "start"):
+            ctx.session = self.check_ks(params.get_str("ks") or "", f"{service}->{action}")
+        self.db.settle()
+        return handler(ctx, params)
+
+    def check_ks(self, ks: str, service_action: str) -> Session:
+        """Decode and validate a KS (SERVICE_FORBIDDEN without one, INVALID_KS when bad or expired)."""
+        if not ks:
+            raise KalturaAPIError("SERVICE_FORBIDDEN", service_action)
+        try:
+            decoded = base64.b64decode(ks.encode(), validate=False).decode()
+            signature, info = decoded.split("|", 1)
+            fields = info.split(";", 6)
+            partner_id, expiry, session_type, user_id = (
+                int(fields[0]),
+                int(fields[2]),
+                int(fields[3]),
+                fields[5],
+            )
+            privileges = fields[6] if len(fields) > 6 else ""
+        except (ValueError, IndexError, UnicodeDecodeError, binascii.Error) as exc:
+            raise KalturaAPIError("INVALID_KS", ks, -1, "INVALID_STR") from exc
+        if partner_id != self.partner_id:
+            raise KalturaAPIError("INVALID_KS", ks, -2, "INVALID_PARTNER")
+        expected = {_sign(secret, info) for secret in (self.admin_secret, self.user_secret)}
+        if signature not in expected:
+            raise KalturaAPIError("INVALID_KS", ks, -1, "INVALID_STR")
+        if expiry < self.db.now():
+            raise KalturaAPIError("INVALID_KS", ks, -5, "EXPIRED")
+        return Session(partner_id, user_id, session_type, expiry, privileges)
+
+    def session_start(self, ctx: CallContext, p: Params) -> str:
+        """session.start: a KS for the partner when the secret matches."""
+        partner_id = p.get_int("partnerId")
+        secret = p.get_str("secret") or ""
+        session_type = p.get_int("type", 0) or 0
+        valid = {self.admin_secret} if session_type == 2 else {self.admin_secret, self.user_secret}
+        if partner_id != self.partner_id or secret not in valid:
+            raise KalturaAPIError("START_SESSION_ERROR", partner_id if partner_id is not None else "")
+        expiry = p.get_int("expiry", 86400) or 86400
+        override = self.db.settings.get("ks_expiry")
+        if override is not None:
+            expiry = int(override)
+        signing = self.admin_secret if session_type == 2 else self.user_secret
+        return make_ks(
+            signing,
+            self.partner_id,
+            p.get_str("userId") or "",
+            session_type,
+            int(self.db.now()) + expiry,
+            p.get_str("privileges") or "",
+        )
+
+    def _entry_row(self, entry_id: str | None) -> sqlite3.Row:
+        """The entry row, or ENTRY_ID_NOT_FOUND (deleted entries are not found)."""
+        row = self.db.conn.execute(
+            "SELECT * FROM entries WHERE id = ? AND status != ?", (entry_id or "", store.DELETED)
+        ).fetchone()
+        if row is None:
+            raise KalturaAPIError("ENTRY_ID_NOT_FOUND", entry_id or "")
+        return row
+
+    def entry_object(self, row: sqlite3.Row, ctx: CallContext) -> dict[str, Any]:
+        """A KalturaMediaEntry as the client reads it."""
+        names = self.db.category_names()
+        ids = [int(c) for c in row["categories_ids"].split(",") if c]
+        prefix = f"{ctx.base_url}/p/{self.partner_id}/sp/{self.partner_id}00"
+        return {
+            "objectType": "KalturaMediaEntry",
+            "id": row["id"],
+            "name": row["name"],
+            "description": row["description"],
+            "partnerId": self.partner_id,
+            "userId": row["user_id"],
+            "creatorId": row["creator_id"],
+            "tags": row["tags"],
+            "categories": ",".join(names.get(c, f"category_{c}") for c in ids),
+            "categoriesIds": row["categories_ids"],
+            "status": row["status"],
+            "moderationStatus": 6,
+            "moderationCount": 0,
+            "type": 1,
+            "createdAt": row["created_at"],
+            "updatedAt": row["updated_at"],
+            "rank": 0,
+            "totalRank": 0,
+            "votes": 0,
+            "downloadUrl": f"{prefix}/playManifest/entryId/{row['id']}/format/download/protocol/http",
+            "searchText": f"_PAR_ONLY_ _{self.partner_id}_ _MEDIA_TYPE_{row['media_type']}| {row['name']}",
+            "licenseType": -1,
+            "version": row["version"],
+            "thumbnailUrl": f"{prefix}/thumbnail/entry_id/{row['id']}/version/{row['thumb_version']}",
+            "partnerSortValue": 0,
+            "conversionProfileId": 1,
+            "rootEntryId": row["id"],
+            "displayInSearch": 1,
+            "plays": row["plays"],
+            "views": row["views"],
+            "lastPlayedAt": row["last_played_at"],
+            "width": 1280 if row["media_type"] == 1 else 0,
+            "height": 720 if row["media_type"] == 1 else 0,
+            "duration": row["duration"],
+            "msDuration": row["duration"] * 1000,
+            "mediaType": row["media_type"],
+            "sourceType": "1",
+            "dataUrl": f"{prefix}/playManifest/entryId/{row['id']}/format/url/protocol/http",
+        }
+
+    def media_get(self, ctx: CallContext, p: Params) -> dict[str, Any]:
+        """media.get."""
+        with self.db.lock:
+            return self.entry_object(self._entry_row(p.get_str("entryId", required=True)), ctx)
+
+    def media_list(self, ctx: CallContext, p: Params) -> dict[str, Any]:
+        """media.list with KalturaMediaEntryFilter; offsets at or past 10,000 are refused like sphinx does."""
+        where, args, order = self.search.media_filter(p.obj("filter"))
+        size, index = search.pager_values(p.obj("pager"))
+        offset = (index - 1) * size
+        if size and offset >= search.MAX_MATCHES:
+            raise KalturaAPIError("QUERY_EXCEEDED_MAX_MATCHES_ALLOWED")
+        limit = min(size, search.MAX_MATCHES - offset)
+        return self._entry_page(ctx, where, args, order, limit, offset, "KalturaMediaListResponse")
+
+    def _entry_page(
+        self, ctx: CallContext, where: str, args: list[Any], order: str, limit: int, offset: int, kind: str
+    ) -> dict[str, Any]:
+        """A list response of entries matching a WHERE clause."""
+        with self.db.lock:
+            total = self.db.conn.execute(f"SELECT COUNT(*) FROM entries e WHERE {where}", args).fetchone()[0]  # noqa: S608
+            rows = self.db.conn.execute(
+                f"SELECT e.* FROM entries e WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",  # noqa: S608
+                [*args, limit, offset],
+            ).fetchall()
+            objects = [self.entry_object(row, ctx) for row in rows]
+        if kind == "KalturaESearchEntryResponse":
+            results = [
+                {"objectType": "KalturaESearchEntryResult", "object": obj, "highlight": [], "itemsData": []}
+                for obj in objects
+            ]
+            return {"objectType": kind, "objects": results, "totalCount": total}
+        return {"objectType": kind, "objects": objects, "totalCount": total}
+
+    def esearch_entry(self, ctx: CallContext, p: Params) -> dict[str, Any]:
+        """elasticsearch_esearch.searchEntry."""
+        params = p.obj("searchParams")
+        if params is None:
+            raise KalturaAPIError("MISSING_MANDATORY_PARAMETER", "searchParams")
+        operator = params.obj("searchOperator")
+        if operator is None:
+            raise KalturaAPIError("EMPTY SEARCH OPERATOR IS NOT ALLOWED")
+        size, index = search.pager_values(p.obj("pager"))
+        if p.obj("pager") is not None and size * index > search.MAX_MATCHES:
+            raise KalturaAPIError("CRITERIA EXCEEDED MAX MATCHES ALLOWED")
+        where, args = self.search.esearch(operator)
+        statuses = [
+            int(s) for s in search.split_csv(params.get_str("objectStatuses")) if s.lstrip("-").isdigit()
+        ]
+        statuses = statuses or [store.READY]
+        status_sql = f"e.status IN ({','.join('?' * len(statuses))})"
+        conditions, all_args = [status_sql, f"({where})"], [*statuses, *args]
+        object_id = params.get_str("objectId")
+        if object_id:
+            conditions.append("e.id = ?")
+            all_args.append(object_id)
+        order = search.esearch_order(params.obj("orderBy"))
+        return self._entry_page(
+            ctx,
+            " AND ".join(conditions),
+            all_args,
+            order,
+            size,
+            (index - 1) * size,
+            "KalturaESearchEntryResponse",
+        )
+
+    def media_update(self, ctx: CallContext, p: Params) -> dict[str, Any]:
+        """media.update: tags, name, description and categoriesIds (a null tags value clears them)."""
+        entry_id = p.get_str("entryId", required=True)
+        update = p.obj("mediaEntry", required=True)
+        assert update is not None
+        now = int(self.db.now())
+        with self.db.tx() as conn:
+            self._entry_row(entry_id)
+            if "tags" in update.data:
+                self.db.set_tags(conn, entry_id or "", store.split_tags(update.get_str("tags")))
+            for key, column in (("name", "name"), ("description", "description")):
+                if update.has(key):
+                    sql = f"UPDATE entries SET {column} = ? WHERE id = ?"  # noqa: S608
+                    conn.execute(sql, (update.get_str(key), entry_id))
+            conn.execute("UPDATE entries SET updated_at = ? WHERE id = ?", (now, entry_id))
+            return self.entry_object(self._entry_row(entry_id), ctx)
+
+    def media_add_content(self, ctx: CallContext, p: Params) -> dict[str, Any]:
+        """media.addContent from an upload token: NO_CONTENT only; then PRECONVERT until conversion ends."""
+        entry_id = p.get_str("entryId", required=True) or ""
+        resource = p.obj("resource", required=True)
+        assert resource is not None
+        if resource.object_type() != "KalturaUploadedFileTokenResource":
+            raise KalturaAPIError("RESOURCE_TYPE_NOT_SUPPORTED", resource.object_type())
+        now = self.db.now()
+        with self.db.tx() as conn:
+            row = self._entry_row(entry_id)
+            if row["status"] != store.NO_CONTENT:
+                raise KalturaAPIError("ENTRY_ALREADY_WITH_CONTENT")
+            token = self._token_row(resource.get_str("token"))
+            if token["status"] != UPLOAD_FULL:
+                raise KalturaAPIError("UPLOAD_TOKEN_INVALID_STATUS_FOR_ADD_ENTRY")
+            flavor_id = store.random_id()
+            os.replace(self._token_path(token["id"]), os.path.join(self.db.content_dir, flavor_id))
+            ext = os.path.splitext(token["file_name"])[1].lstrip(".") or store.SOURCE_EXT.get(
+                row["media_type"], "mp4"
+            )
+            self.db.insert_flavor(
+                conn,
+                flavor_id=flavor_id,
+                entry_id=entry_id,
+                params_id=store.SOURCE_PARAMS_ID,
+                is_original=True,
+                status=store.FLAVOR_QUEUED,
+                size_bytes=token["uploaded_size"],
+                kind="file",
+                ref=flavor_id,
+                ext=ext,
+                now=int(now),
+            )
+            conn.execute(
+                "UPDATE upload_tokens SET status = ?, updated_at = ? WHERE id = ?",
+                (UPLOAD_CLOSED, int(now), token["id"]),
+            )
+            ready_at = now + float(self.db.settings.get("conversion_seconds") or 0.0)
+            conn.execute(
+                "UPDATE entries SET status = ?, conversion_ready_at = ?, updated_at = ?,"
+                " version = version + 1 WHERE id = ?",
+                (store.PRECONVERT, ready_at, int(now), entry_id),
+            )
+            return self.entry_object(self._entry_row(entry_id), ctx)
+
+    def _thumb_source_check(self, row: sqlite3.Row) -> None:
+        """Thumbnail generation needs a video entry in ERROR_CONVERTING/PRECONVERT/READY with a source."""
+        if row["media_type"] != 1:
+            raise KalturaAPIError("ENTRY_MEDIA_TYPE_NOT_SUPPORTED", row["media_type"])
+        if row["status"] not in (-1, store.PRECONVERT, store.READY):
+            raise KalturaAPIError("INVALID_ENTRY_STATUS")
+        source = self.db.conn.execute(
+            "SELECT id FROM flavors WHERE entry_id = ? AND is_original = 1 AND status IN (?, ?)",
+            (row["id"], store.FLAVOR_READY, store.FLAVOR_QUEUED),
+        ).fetchone()
+        if source is None:
+            raise KalturaAPIError("THUMB_ASSET_IS_NOT_READY")
+
+    def media_update_thumbnail(self, ctx: CallContext, p: Params) -> dict[str, Any]:
+        """media.updateThumbnail: a new default thumbnail from the source (bumps the thumbnail version)."""
+        entry_id = p.get_str("entryId", required=True)
+        with self.db.tx() as conn:
+            self._thumb_source_check(self._entry_row(entry_id))
+            self._insert_thumb(conn, entry_id or "")
+            conn.execute("UPDATE entries SET thumb_version = thumb_version + 1 WHERE id = ?", (entry_id,))
+            return self.entry_object(self._entry_row(entry_id), ctx)
+
+    def _insert_thumb(self, conn: sqlite3.Connection, entry_id: str) -> dict[str, Any]:
+        """Insert a READY thumbnail asset for an entry."""
+        thumb_id = store.random_id()
+        now = int(self.db.now())
+        conn.execute(
+            "INSERT INTO thumbs (id, entry_id, status, width, height, size_bytes, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (thumb_id, entry_id, THUMB_READY, 1280, 720, 48213, now),
+        )
+        return self._thumb_object(conn.execute("SELECT * FROM thumbs WHERE id = ?", (thumb_id,)).fetchone())
+
+    def _thumb_object(self, row: sqlite3.Row) -> dict[str, Any]:
+        """A KalturaThumbAsset."""
+        return {
+            "objectType": "KalturaThumbAsset",
+            "id": row["id"],
+            "entryId": row["entry_id"],
+            "partnerId": self.partner_id,
+            "version": 1,
+            "size": max(1, row["size_bytes"] // 1024),
+            "sizeInBytes": row["size_bytes"],
+            "fileExt": "jpg",
+            "createdAt": row["created_at"],
+            "updatedAt": row["created_at"],
+            "thumbParamsId": 0,
+            "width": row["width"],
+            "height": row["height"],
+            "status": row["status"],
+        }
+
+    def thumb_generate(self, ctx: CallContext, p: Params) -> dict[str, Any]:
+        """thumbAsset.generate."""
+        entry_id = p.get_str("entryId", required=True)
+        with self.db.tx() as conn:
+            self._thumb_source_check(self._entry_row(entry_id))
+            thumb = self._insert_thumb(conn, entry_id or "")
+            conn.execute("UPDATE entries SET thumb_version = thumb_version + 1 WHERE id = ?", (entry_id,))
+            return thumb
+
+    def thumb_by_entry(self, ctx: CallContext, p: Params) -> list[dict[str, Any]]:
+        """thumbAsset.getByEntryId."""
+        entry_id = p.get_str("entryId", required=True)
+        with self.db.lock:
+            self._entry_row(entry_id)
+            rows = self.db.conn.execute("SELECT * FROM thumbs WHERE entry_id = ? ORDER BY seq", (entry_id,))
+            return [self._thumb_object(row) for row in rows.fetchall()]
+
+    def flavor_object(self, row: sqlite3.Row) -> dict[str, Any]:
+        """A KalturaFlavorAsset: size in KB as Kaltura reports it (inexact) plus exact sizeInBytes."""
+        original = bool(row["is_original"])
+        return {
+            "objectType": "KalturaFlavorAsset",
+            "id": row["id"],
+            "entryId": row["entry_id"],
+            "partnerId": self.partner_id,
+            "version": row["version"],
+            "size": row["size_kb"],
+            "tags": "source" if original else "mobile,web,mbr,iphone",
+            "fileExt": row["file_ext"],
+            "createdAt": row["created_at"],
+            "updatedAt": row["updated_at"],
+            "deletedAt": row["deleted_at"],
+            "description": "",
+            "sizeInBytes": row["size_bytes"],
+            "flavorParamsId": row["flavor_params_id"],
+            "width": row["width"],
+            "height": row["height"],
+            "bitrate": row["bitrate"],
+            "frameRate": 25.0 if row["file_ext"] == "mp4" else 0.0,
+            "isOriginal": original,
+            "isWeb": not original,
+            "containerFormat": "isom" if row["file_ext"] == "mp4" else row["file_ext"],
+            "videoCodecId": "avc1" if row["file_ext"] == "mp4" else "",
+            "status": row["status"],
+            "language": "Undefined",
+            "isDefault": False,
+        }
+
+    def _flavor_row(self, flavor_id: str | None) -> sqlite3.Row:
+        """A non-deleted flavor row or FLAVOR_ASSET_ID_NOT_FOUND."""
+        row = self.db.conn.execute(
+            "SELECT * FROM flavors WHERE id = ? AND status != ?", (flavor_id or "", store.FLAVOR_DELETED)
+        ).fetchone()
+        if row is None:
+            raise KalturaAPIError("FLAVOR_ASSET_ID_NOT_FOUND", flavor_id or "")
+        return row
+
+    def flavor_list(self, ctx: CallContext, p: Params) -> dict[str, Any]:
+        """flavorAsset.list: entryIdEqual/entryIdIn (cut to 500), idIn, status filters; DELETED hidden."""
+        flt = p.obj("filter") or Params({})
+        conditions: list[str] = []
+        args: list[Any] = []
+        for key, column in (("entryIdEqual", "entry_id"), ("idEqual", "id")):
+            value = flt.get_str(key)
+            if value is not None:
+                conditions.append(f"{column} = ?")
+                args.append(value)
+        for key, column in (("entryIdIn", "entry_id"), ("idIn", "id")):
+            values = search.in_values(flt.get_str(key))
+            if values is not None:
+                conditions.append(f"{column} IN ({','.join('?' * len(values)) or 'NULL'})")
+                args.extend(values)
+        for key, column in (("statusEqual", "status"), ("flavorParamsIdEqual", "flavor_params_id")):
+            number = flt.get_int(key)
+            if number is not None:
+                conditions.append(f"{column} = ?")
+                args.append(number)
+        for key, column, negate in (
+            ("statusIn", "status", False),
+            ("statusNotIn", "status", True),
+            ("flavorParamsIdIn", "flavor_params_id", False),
+        ):
+            values = search.in_values(flt.get_str(key))
+            if values is not None:
+                numbers = [int(v) for v in values if v.lstrip("-").isdigit()]
+                conditions.append(
+                    f"{column} {'NOT IN' if negate else 'IN'} ({','.join('?' * len(numbers)) or 'NULL'})"
+                )
+                args.extend(numbers)
+        if not any(flt.has(k) for k in ("statusEqual", "statusIn")):
+            conditions.append(f"status != {store.FLAVOR_DELETED}")
+        where = " AND ".join(conditions) or "1"
+        size, index = search.pager_values(p.obj("pager"))
+        with self.db.lock:
+            total = self.db.conn.execute(f"SELECT COUNT(*) FROM flavors WHERE {where}", args).fetchone()[0]  # noqa: S608
+            rows = self.db.conn.execute(
+                f"SELECT * FROM flavors WHERE {where} ORDER BY seq LIMIT ? OFFSET ?",  # noqa: S608
+                [*args, size, (index - 1) * size],
+            ).fetchall()
+        return {
+            "objectType": "KalturaFlavorAssetListResponse",
+            "objects": [self.flavor_object(row) for row in rows],
+            "totalCount": total,
+        }
+
+    def flavor_get(self, ctx: CallContext, p: Params) -> dict[str, Any]:
+        """flavorAsset.get."""
+        with self.db.lock:
+            return self.flavor_object(self._flavor_row(p.get_str("id", required=True)))
+
+    def flavor_get_by_entry(self, ctx: CallContext, p: Params) -> list[dict[str, Any]]:
+        """flavorAsset.getByEntryId."""
+        entry_id = p.get_str("entryId", required=True)
+        with self.db.lock:
+            self._entry_row(entry_id)
+            rows = self.db.conn.execute(
+                "SELECT * FROM flavors WHERE entry_id = ? AND status != ? ORDER BY seq",
+                (entry_id, store.FLAVOR_DELETED),
+            ).fetchall()
+            return [self.flavor_object(row) for row in rows]
+
+    def flavor_with_params(self, ctx: CallContext, p: Params) -> list[dict[str, Any]]:
+        """flavorAsset.getFlavorAssetsWithParams: every live flavor with its flavor params."""
+        entry_id = p.get_str("entryId", required=True)
+        result = []
+        for flavor in self.flavor_get_by_entry(ctx, p):
+            params_id = flavor["flavorParamsId"]
+            params = {
+                "objectType": "KalturaFlavorParams",
+                "id": params_id,
+                "partnerId": 0,
+                "name": store.FLAVOR_PARAMS_NAMES.get(params_id, f"flavor {params_id}"),
+                "systemName": "",
+                "tags": flavor["tags"],
+                "isSystemDefault": 1,
+                "width": flavor["width"],
+                "height": flavor["height"],
+                "videoBitrate": flavor["bitrate"],
+                "format": flavor["fileExt"],
+            }
+            result.append(
+                {
+                    "objectType": "KalturaFlavorAssetWithParams",
+                    "flavorAsset": flavor,
+                    "flavorParams": params,
+                    "entryId": entry_id,
+                }
+            )
+        return result
+
+    def flavor_delete(self, ctx: CallContext, p: Params) -> None:
+        """flavorAsset.delete: DELETED; an entry left with no READY flavor becomes NO_CONTENT."""
+        flavor_id = p.get_str("id", required=True)
+        now = int(self.db.now())
+        with self.db.tx() as conn:
+            row = self._flavor_row(flavor_id)
+            conn.execute(
+                "UPDATE flavors SET status = ?, deleted_at = ?, updated_at = ? WHERE id = ?",
+                (store.FLAVOR_DELETED, now, now, flavor_id),
+            )
+            left = conn.execute(
+                "SELECT COUNT(*) FROM flavors WHERE entry_id = ? AND status = ?",
+                (row["entry_id"], store.FLAVOR_READY),
+            ).fetchone()[0]
+            if not left:
+                conn.execute(
+                    "UPDATE entries SET status = ?, conversion_ready_at = NULL, updated_at = ? WHERE id = ?"
+                    " AND status != ?",
+                    (store.NO_CONTENT, now, row["entry_id"], store.DELETED),
+                )
+
+    def flavor_url(self, ctx: CallContext, p: Params) -> str:
+        """flavorAsset.getUrl / getDownloadUrl: a URL on the emulator serving the flavor's exact bytes."""
+        with self.db.lock:
+            row = self._flavor_row(p.get_str("id", required=True))
+        if row["status"] != store.FLAVOR_READY:
+            raise KalturaAPIError("FLAVOR_ASSET_IS_NOT_READY")
+        return download_url(ctx.base_url, self.partner_id, row["entry_id"], row["id"], row["file_ext"])
+
+    def _token_row(self, token_id: str | None) -> sqlite3.Row:
+        """An upload token row or UPLOAD_TOKEN_NOT_FOUND (deleted tokens are not found)."""
+        row = self.db.conn.execute(
+            "SELECT * FROM upload_tokens WHERE id = ? AND status != ?", (token_id or "", UPLOAD_DELETED)
+        ).fetchone()
+        if row is None:
+            raise KalturaAPIError("UPLOAD_TOKEN_NOT_FOUND")
+        return row
+
+    def _token_path(self, token_id: str) -> str:
+        """The file holding a token's uploaded bytes."""
+        return os.path.join(self.db.uploads_dir, token_id)
+
+    def _token_object(self, row: sqlite3.Row, ctx: CallContext) -> dict[str, Any]:
+        """A KalturaUploadToken."""
+        return {
+            "objectType": "KalturaUploadToken",
+            "id": row["id"],
+            "partnerId": self.partner_id,
+            "userId": row["user_id"],
+            "status": row["status"],
+            "fileName": row["file_name"],
+            "fileSize": row["file_size"],
+            "uploadedFileSize": row["uploaded_size"],
+            "createdAt": row["created_at"],
+            "updatedAt": row["updated_at"],
+            "uploadUrl": ctx.base_url,
+            "autoFinalize": row["auto_finalize"],
+        }
+
+    def upload_add(self, ctx: CallContext, p: Params) -> dict[str, Any]:
+        """uploadToken.add: a PENDING token."""
+        token = p.obj("uploadToken") or Params({})
+        token_id = store.random_id(length=32)
+        now = int(self.db.now())
+        size = token.get_float("fileSize")
+        auto = token.get_int("autoFinalize")
+        with self.db.tx() as conn:
+            conn.execute(
+                "INSERT INTO upload_tokens (id, status, file_name, file_size, auto_finalize, user_id,"
+                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    token_id,
+                    UPLOAD_PENDING,
+                    token.get_str("fileName") or "",
+                    None if size is None else int(size),
+                    1 if auto == 1 else 0,
+                    ctx.session.user_id if ctx.session else "",
+                    now,
+                    now,
+                ),
+            )
+            return self._token_object(self._token_row(token_id), ctx)
+
+    def upload_get(self, ctx: CallContext, p: Params) -> dict[str, Any]:
+        """uploadToken.get."""
+        with self.db.lock:
+            return self._token_object(self._token_row(p.get_str("uploadTokenId", required=True)), ctx)
+
+    def upload_delete(self, ctx: CallContext, p: Params) -> None:
+        """uploadToken.delete."""
+        with self.db.tx() as conn:
+            row = self._token_row(p.get_str("uploadTokenId", required=True))
+            conn.execute("UPDATE upload_tokens SET status = ? WHERE id = ?", (UPLOAD_DELETED, row["id"]))
+        for name in os.listdir(self.db.uploads_dir):
+            if name.startswith(row["id"]):
+                os.remove(os.path.join(self.db.uploads_dir, name))
+
+    def upload_upload(self, ctx: CallContext, p: Params) -> dict[str, Any]:
+        """uploadToken.upload with resume/resumeAt/finalChunk.
+
+        A chunk past the current end waits until the gap is filled; the token is FULL_UPLOAD once a final
+        chunk was seen and no gap is left (or, with autoFinalize, when fileSize bytes are there).
+        """
+        token_id = p.get_str("uploadTokenId", required=True) or ""
+        data = ctx.files.get("fileData")
+        if data is None:
+            raise KalturaAPIError("MISSING_MANDATORY_PARAMETER", "fileData")
+        resume = p.get_bool("resume")
+        final = p.get_bool("finalChunk", True)
+        resume_at = p.get_float("resumeAt", -1.0)
+        with self.db.tx() as conn:
+            row = self._token_row(token_id)
+            if row["status"] not in (UPLOAD_PENDING, UPLOAD_PARTIAL):
+                raise KalturaAPIError("UPLOAD_TOKEN_INVALID_STATUS_FOR_UPLOAD")
+            path = self._token_path(token_id)
+            if resume:
+                if not os.path.exists(path):
+                    raise KalturaAPIError("UPLOAD_TOKEN_CANNOT_RESUME")
+                self._write_chunk(path, data, int(resume_at if resume_at is not None else -1))
+            else:
+                with open(path, "wb") as handle:
+                    _copy(data, handle)
+                self._merge_pending(path)
+            size = os.path.getsize(path)
+            expected = row["file_size"]
+            gaps = any(name.startswith(f"{token_id}.chunk.") for name in os.listdir(self.db.uploads_dir))
+            final_seen = final or (resume and bool(row["final_seen"]))
+            status = UPLOAD_PARTIAL
+            if not gaps and (
+                final_seen or (row["auto_finalize"] and expected is not None and size >= expected)
+            ):
+                if expected is not None and size != expected:
+                    raise KalturaAPIError("UPLOAD_TOKEN_CANNOT_MATCH_EXPECTED_SIZE")
+                status = UPLOAD_FULL
+            conn.execute(
+                "UPDATE upload_tokens SET status = ?, uploaded_size = ?, final_seen = ?, updated_at = ?"
+                " WHERE id = ?",
+                (status, size, int(final_seen), int(self.db.now()), token_id),
+            )
+            return self._token_object(self._token_row(token_id), ctx)
+
+    def _write_chunk(self, path: str, data: IO[bytes], resume_at: int) -> None:
+        """Write a resumed chunk at resume_at (-1: append); a chunk past the end waits as a pending file."""
+        current = os.path.getsize(path)
+        position = current if resume_at < 0 else resume_at
+        if position > current:
+            with open(f"{path}.chunk.{position}", "wb") as handle:
+                _copy(data, handle)
+            return
+        with open(path, "r+b") as handle:
+            handle.seek(position)
+            _copy(data, handle)
+        self._merge_pending(path)
+
+    @staticmethod
+    def _merge_pending(path: str) -> None:
+        """Append pending chunks that have become contiguous with the file."""
+        directory, name = os.path.split(path)
+        while True:
+            size = os.path.getsize(path)
+            chunks = {
+                int(other.rsplit(".", 1)[1]): other
+                for other in os.listdir(directory)
+                if other.startswith(f"{name}.chunk.")
+            }
+            ready = [offset for offset in chunks if offset <= size]
+            if not ready:
+                return
+            offset = min(ready)
+            chunk_path = os.path.join(directory, chunks[offset])
+            with open(path, "r+b") as handle, open(chunk_path, "rb") as chunk:
+                handle.seek(offset)
+                _copy(chunk, handle)
+            os.remove(chunk_path)
+
+
+def _copy(source: IO[bytes], target: IO[bytes]) -> None:
+    """Copy a stream in 1 MiB pieces."""
+    while piece := source.read(1024 * 1024):
+        target.write(piece)
+
+
+def download_url(base_url: str, partner_id: int, entry_id: str, flavor_id: str, ext: str) -> str:
+    """The emulator URL serving a flavor's bytes."""
+    return (
+        f"{base_url}/p/{partner_id}/sp/{partner_id}00/playManifest/entryId/{entry_id}"
+        f"/flavorId/{flavor_id}/format/url/protocol/http/a.{ext}"
+    )

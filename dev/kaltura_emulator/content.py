@@ -1,0 +1,63 @@
+"""Deterministic content generator: the bytes of a virtual file of any size, keyed by a string."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import struct
+from collections.abc import Iterator
+from functools import lru_cache
+
+BLOCK = 64 * 1024
+
+
+@lru_cache(maxsize=256)
+def _block(key: str) -> bytes:
+    """The 64 KiB pseudo-random block of a key."""
+    seed = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big")
+    return random.Random(seed).randbytes(BLOCK)
+
+
+def _chunk(key: str, index: int) -> bytes:
+    """Block number `index` of the key's content: the key's block stamped with the index."""
+    block = _block(key)
+    return struct.pack(">Q", index) + block[8:]
+
+
+def iter_bytes(key: str, size: int, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+    """Yield the bytes [start, end) of the virtual file (key, size) in pieces of at most 64 KiB."""
+    stop = size if end is None else min(end, size)
+    pos = start
+    while pos < stop:
+        index, offset = divmod(pos, BLOCK)
+        piece = _chunk(key, index)[offset : min(BLOCK, offset + stop - pos)]
+        yield piece
+        pos += len(piece)
+
+
+def read_bytes(key: str, size: int, start: int = 0, end: int | None = None) -> bytes:
+    """Return the bytes [start, end) of the virtual file (key, size)."""
+    return b"".join(iter_bytes(key, size, start, end))
+
+
+def sha256_of(key: str, size: int) -> str:
+    """Hex sha256 of the whole virtual file (key, size)."""
+    digest = hashlib.sha256()
+    full, rest = divmod(size, BLOCK)
+    block = _block(key)
+    tail = block[8:]
+    for index in range(full):
+        digest.update(struct.pack(">Q", index))
+        digest.update(tail)
+    if rest:
+        digest.update(_chunk(key, full)[:rest])
+    return digest.hexdigest()
+
+
+def sha256_file(path: str) -> str:
+    """Hex sha256 of a file on disk."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()

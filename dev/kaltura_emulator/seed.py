@@ -1,0 +1,149 @@
+"""Deterministic generator of a realistic university Kaltura account."""
+
+from __future__ import annotations
+
+import math
+import random
+import string
+import time
+from typing import Any
+
+YEAR = 365 * 24 * 3600
+FIRST = [
+    "james",
+    "mary",
+    "john",
+    "patricia",
+    "robert",
+    "jennifer",
+    "michael",
+    "linda",
+    "wei",
+    "priya",
+    "carlos",
+    "fatima",
+    "olga",
+    "kenji",
+    "amara",
+    "lucas",
+    "sofia",
+    "omar",
+    "ines",
+    "noah",
+]
+LAST = [
+    "smith",
+    "johnson",
+    "lee",
+    "garcia",
+    "chen",
+    "patel",
+    "kim",
+    "nguyen",
+    "brown",
+    "davis",
+    "martin",
+    "lopez",
+    "wilson",
+    "anderson",
+    "thomas",
+    "moore",
+    "jackson",
+    "white",
+    "harris",
+    "clark",
+]
+SUBJECTS = ["ECO", "MAT", "PHY", "CHM", "COS", "HIS", "ENG", "POL", "MOL", "PSY", "ART", "MUS"]
+TAG_POOL = [
+    "lecture",
+    "seminar",
+    "recording",
+    "orientation",
+    "commencement",
+    "lab",
+    "interview",
+    "archive",
+    "archived",
+    "flavors",
+    "s3",
+    "to_s3",
+    "archived_to_s3_old",
+    "deleted",
+    "zoom",
+    "guest speaker",
+    "fall",
+    "spring",
+    "research",
+    "department",
+]
+# (status, weight): mostly READY, a few in every other state the archiver's filter can select
+KINDS = ["Lecture", "Seminar", "Recording", "Talk"]
+STATUSES = [(2, 930), (7, 20), (-1, 15), (1, 10), (4, 10), (0, 8), (-2, 7)]
+MEDIA_TYPES = [(1, 85), (5, 10), (2, 5)]
+
+
+def _pick(rng: random.Random, weighted: list[tuple[int, int]]) -> int:
+    """A weighted choice."""
+    values, weights = zip(*weighted, strict=True)
+    return rng.choices(values, weights)[0]
+
+
+def _size(rng: random.Random, media_type: int) -> int:
+    """Original size in bytes: log-normal, MBs to GBs for video."""
+    if media_type == 2:
+        return int(rng.uniform(0.2, 8) * 1024 * 1024)
+    if media_type == 5:
+        return int(min(400, max(1, rng.lognormvariate(math.log(25), 0.8))) * 1024 * 1024)
+    megabytes = min(12_000, max(2, rng.lognormvariate(math.log(250), 1.2)))
+    return int(megabytes * 1024 * 1024)
+
+
+def generate_account(n: int, seed: int = 0, now: float | None = None) -> list[dict[str, Any]]:
+    """N entries for EmulatorControl.create_entries, the same for the same (n, seed, now).
+
+    Shape: creation dates over ten years (more recent years busier); ~40% never played (no
+    lastPlayedAt), the rest with heavy-tailed play counts; sizes from MBs to GBs; 0-3 of 40
+    categories; creators like jdoe@princeton.edu; tags from a pool with near-misses of the
+    archiver's tags (archive, archived, archived_to_s3_old, ...).
+    """
+    rng = random.Random(seed)
+    end = int(time.time() if now is None else now)
+    creators = [
+        f"{rng.choice(FIRST)[0]}{rng.choice(LAST)}{rng.choice(['', '', str(rng.randint(2, 9))])}"
+        "@princeton.edu"
+        for _ in range(max(5, n // 25))
+    ]
+    categories = {100000 + i: f"{rng.choice(SUBJECTS)} {100 + i * 7}" for i in range(1, 41)}
+    category_ids = list(categories)
+    ids: set[str] = set()
+    entries = []
+    for number in range(n):
+        entry_id = "0_" + "".join(rng.choices(string.ascii_lowercase + string.digits, k=8))
+        while entry_id in ids:
+            entry_id = "0_" + "".join(rng.choices(string.ascii_lowercase + string.digits, k=8))
+        ids.add(entry_id)
+        created = end - int(10 * YEAR * rng.random() ** 1.4) - rng.randint(3600, 86400)
+        played = rng.random() >= 0.4
+        plays = int(rng.paretovariate(1.1)) if played else 0
+        last_played = created + int((end - created) * rng.random() ** 2) if played else None
+        media_type = _pick(rng, MEDIA_TYPES)
+        cats = rng.sample(category_ids, k=rng.choice([0, 1, 1, 1, 2, 3]))
+        subject = categories[cats[0]] if cats else rng.choice(SUBJECTS)
+        entries.append(
+            {
+                "id": entry_id,
+                "name": f"{subject} {rng.choice(KINDS)} {number % 40 + 1}",
+                "tags": rng.sample(TAG_POOL, k=rng.choice([0, 1, 1, 2, 3])),
+                "categories": cats,
+                "category_names": {str(c): categories[c] for c in cats},
+                "creator_id": rng.choice(creators),
+                "created_at": created,
+                "last_played_at": last_played,
+                "plays": plays,
+                "status": _pick(rng, STATUSES),
+                "media_type": media_type,
+                "duration": rng.randint(30, 7200) if media_type != 2 else 0,
+                "original_size": _size(rng, media_type),
+            }
+        )
+    return entries
