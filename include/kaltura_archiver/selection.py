@@ -151,11 +151,6 @@ class Selector:
             objects, _ = self._list(mf, MAX_PAGE_SIZE)
             records = [EntryRecord.from_kaltura(o) for o in objects]
             fresh = [r for r in records if not (r.created_epoch == cursor and r.entry_id in seen_at_cursor)]
-            if records and not fresh and len(records) == MAX_PAGE_SIZE:
-                assert cursor is not None
-                yield from self._same_second(flt, reference, cursor, seen_at_cursor)
-                cursor, seen_at_cursor = cursor + 1, set()
-                continue
             if fresh:
                 yield fresh
             if len(records) < MAX_PAGE_SIZE:
@@ -166,6 +161,10 @@ class Selector:
                 seen_at_cursor |= at_last
             else:
                 cursor, seen_at_cursor = last, at_last
+            if len(seen_at_cursor) >= MAX_PAGE_SIZE:
+                # a whole page shares one second: the next window could return only seen entries
+                yield from self._same_second(flt, reference, last, seen_at_cursor)
+                cursor, seen_at_cursor = last + 1, set()
 
     def _same_second(
         self, flt: EntryFilter, reference: datetime, second: int, seen: set[str]
