@@ -117,10 +117,10 @@ def test_health_large_page_uses_one_bucket_listing(
 ) -> None:
     client, bucket = s3_bucket
     settings = ArchiverSettings(bucket=bucket)
-    specs = [entry_spec(f"e{i}", 4, tags=(A,) if i % 2 else (), original_size=2 * KB) for i in range(1200)]
+    specs = [entry_spec(f"e{i}", 4, tags=(A,) if i % 10 == 0 else (), original_size=2 * KB) for i in range(1200)]
     ids = emulator.control.create_entries(specs)
     for i, entry_id in enumerate(ids):
-        if i % 2:
+        if i % 10 == 0:
             client.put_object(Bucket=bucket, Key=entry_id, Body=b"\0" * 2 * KB)
     counter = CallCounter()
     store = ArchiveStore(client, bucket, settings, calls=lambda op: counter.add(f"s3.{op}"))
