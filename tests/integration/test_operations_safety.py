@@ -1,4 +1,4 @@
-"""No video is ever lost: the seed's edge case, old-tool archives, Glacier and READY waits, faults, crashes."""
+"""No video is lost: the seed's edge case, old-tool archives, Glacier and READY waits, faults, crashes."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from kaltura_archiver.operations import OPERATIONS, Outcome
 from kaltura_archiver.operations.kaltura_content import (
     add_content,
@@ -16,6 +15,7 @@ from kaltura_archiver.operations.kaltura_content import (
     update_tags,
     upload_chunks,
 )
+
 from tests.integration.operations_harness import Harness, SimulatedCrash, build_harness, crash_at
 
 
@@ -95,20 +95,19 @@ def test_old_tool_archive_is_replaced_and_restored_by_the_size_rule(h: Harness) 
 
 
 def test_restore_waits_for_glacier(h: Harness, s3_control: Any) -> None:
-    glacier = {"storage_class": "GLACIER"}
     entry_id = h.create()
-    assert OPERATIONS["archive"](h.ctx(**glacier), entry_id).outcome is Outcome.DONE
-    assert OPERATIONS["replace"](h.ctx(**glacier), entry_id).outcome is Outcome.DONE
+    assert OPERATIONS["archive"](h.ctx(storage_class="GLACIER"), entry_id).outcome is Outcome.DONE
+    assert OPERATIONS["replace"](h.ctx(storage_class="GLACIER"), entry_id).outcome is Outcome.DONE
     s3_control.set_config(glacier_restore_seconds=1.5)
-    first = OPERATIONS["restore"](h.ctx(**glacier), entry_id)
+    first = OPERATIONS["restore"](h.ctx(storage_class="GLACIER"), entry_id)
     assert first.outcome is Outcome.WAITING_FOR_GLACIER
     assert "requested" in first.reason
-    second = OPERATIONS["restore"](h.ctx(**glacier), entry_id)
+    second = OPERATIONS["restore"](h.ctx(storage_class="GLACIER"), entry_id)
     assert second.outcome is Outcome.WAITING_FOR_GLACIER
     assert "under way" in second.reason
     assert h.original_sha(entry_id) != h.real_sha[entry_id], "the placeholder stays until S3 is readable"
     time.sleep(1.7)
-    done = OPERATIONS["restore"](h.ctx(**glacier), entry_id)
+    done = OPERATIONS["restore"](h.ctx(storage_class="GLACIER"), entry_id)
     assert done.outcome is Outcome.DONE, done.reason
     assert h.original_sha(entry_id) == h.real_sha[entry_id]
     assert h.settings.replaced_tag not in h.tags(entry_id)

@@ -5,6 +5,8 @@ time) and an entry id, re-reads the entry's live state, logs every step as DRYRU
 returns an `EntryOutcome`. See each module's docstring for its steps and crash behaviour.
 """
 
+from collections.abc import Callable
+
 from kaltura_archiver.operations.archive import archive_entry
 from kaltura_archiver.operations.context import OperationContext, PlaceholderError, PlaceholderVideo
 from kaltura_archiver.operations.outcome import EntryOutcome, Outcome
@@ -12,7 +14,9 @@ from kaltura_archiver.operations.repair import repair_entry
 from kaltura_archiver.operations.replace import replace_entry
 from kaltura_archiver.operations.restore import restore_entry
 
-OPERATIONS = {
+Operation = Callable[..., EntryOutcome]
+
+OPERATIONS: dict[str, Operation] = {
     "archive": archive_entry,
     "replace": replace_entry,
     "restore": restore_entry,
@@ -21,6 +25,7 @@ OPERATIONS = {
 
 __all__ = [
     "OPERATIONS",
+    "Operation",
     "EntryOutcome",
     "OperationContext",
     "Outcome",

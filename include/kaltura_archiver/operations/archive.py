@@ -27,8 +27,11 @@ from kaltura_archiver.operations.steps import set_tag
 OPERATION = "archive"
 
 
-def archive_entry(ctx: OperationContext, entry_id: str) -> EntryOutcome:
-    """Archive one entry (dry run unless ctx.live); see the module docstring."""
+def archive_entry(ctx: OperationContext, entry_id: str, after_wait: bool = False) -> EntryOutcome:
+    """Archive one entry (dry run unless ctx.live); see the module docstring.
+
+    Archive never waits; `after_wait` only gives all operations one signature.
+    """
     return run_operation(ctx, entry_id, OPERATION, lambda log: _archive(ctx, entry_id, log))
 
 

@@ -13,7 +13,7 @@ because `BaseOperator.dry_run` is a method.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
@@ -26,22 +26,7 @@ from kaltura_archiver.airflow.settings import load_archiver_settings
 from kaltura_archiver.airflow.triggers.kaltura_ready import KalturaEntryReadyTrigger
 from kaltura_archiver.airflow.triggers.s3_restore import S3ObjectRestoreTrigger
 from kaltura_archiver.archive_store import ArchiveStore
-from kaltura_archiver.operations import (
-    EntryOutcome,
-    OperationContext,
-    Outcome,
-    archive_entry,
-    repair_entry,
-    replace_entry,
-    restore_entry,
-)
-
-RUNNERS: dict[str, Callable[[OperationContext, str, bool], EntryOutcome]] = {
-    "archive": lambda ctx, entry_id, _after_wait: archive_entry(ctx, entry_id),
-    "replace": lambda ctx, entry_id, after_wait: replace_entry(ctx, entry_id, after_wait=after_wait),
-    "restore": lambda ctx, entry_id, after_wait: restore_entry(ctx, entry_id, after_wait=after_wait),
-    "repair": lambda ctx, entry_id, after_wait: repair_entry(ctx, entry_id, after_wait=after_wait),
-}
+from kaltura_archiver.operations import OPERATIONS, EntryOutcome, OperationContext, Outcome
 
 
 class EntryOperationFailed(AirflowException):
@@ -137,7 +122,7 @@ class EntryOperationOperator(BaseOperator):
 
     def _run(self, context: Any, after_wait: bool) -> dict[str, Any]:
         ctx = self.build_context(context)
-        result = RUNNERS[self.operation_name](ctx, str(self.entry_id), after_wait)
+        result = OPERATIONS[self.operation_name](ctx, str(self.entry_id), after_wait=after_wait)
         if ctx.live and result.outcome is Outcome.WAITING_FOR_READY:
             self.defer(
                 trigger=KalturaEntryReadyTrigger(
