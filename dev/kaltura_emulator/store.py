@@ -207,7 +207,10 @@ class Store:
         self.conn.row_factory = sqlite3.Row
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.execute("PRAGMA cache_size=-262144")
+        self.conn.execute("PRAGMA mmap_size=1073741824")
         self.conn.executescript(SCHEMA)
+        self.conn.execute("ANALYZE")
         self.settings: dict[str, Any] = {**DEFAULT_SETTINGS, **(defaults or {})}
         for row in self.conn.execute("SELECT key, value FROM settings"):
             self.settings[row["key"]] = json.loads(row["value"])
@@ -377,6 +380,9 @@ class Store:
             for item in items:
                 ids.append(self._create_entry(conn, item, now))
         self._category_names = None
+        if len(items) >= 500:
+            with self.lock:
+                self.conn.execute("ANALYZE")
         return ids
 
     def _create_entry(self, conn: sqlite3.Connection, item: dict[str, Any], now: int) -> str:

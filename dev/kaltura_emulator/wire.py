@@ -12,10 +12,13 @@ from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDeco
 from dev.kaltura_emulator.errors import KalturaAPIError
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_SPECIAL = re.compile(r"[&<>\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def escape(text: str) -> str:
-    """Escape text for an XML element body."""
+    """Escape text for an XML element body (and drop characters XML cannot carry)."""
+    if not _SPECIAL.search(text):
+        return text
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _CONTROL.sub("", text)
 
@@ -24,9 +27,17 @@ def _value(value: Any, out: list[str]) -> None:
     """Append the XML body of one value (object, array, scalar) to out; None is an empty element."""
     if isinstance(value, dict):
         for key, item in value.items():
-            out.append(f"<{key}>")
-            _value(item, out)
-            out.append(f"</{key}>")
+            kind = type(item)
+            if kind is str:
+                out.append(f"<{key}>{escape(item)}</{key}>")
+            elif kind is int:
+                out.append(f"<{key}>{item}</{key}>")
+            elif item is None:
+                out.append(f"<{key}></{key}>")
+            else:
+                out.append(f"<{key}>")
+                _value(item, out)
+                out.append(f"</{key}>")
     elif isinstance(value, list | tuple):
         for item in value:
             out.append("<item>")

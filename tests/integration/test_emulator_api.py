@@ -527,3 +527,23 @@ def test_downloads_run_while_api_calls_happen(emulator: RunningEmulator) -> None
         rest = sum(len(chunk) for chunk in streaming.iter_content(4_000_000))
     assert len(first) + rest == 40_000_000
     assert emulator.control.calls()["download.serve"] == 1
+
+
+def test_unknown_service_action_and_unsupported_resource(emulator: RunningEmulator) -> None:
+    emulator.control.create_entries([entry("0_res", status=7), entry("0_src", status=1, flavors=False)])
+    client = make_client(emulator)
+    client.queueServiceActionCall("nosuchservice", "list", "None")
+    with pytest.raises(KalturaException) as info:
+        client.doQueue()
+    assert info.value.code == "SERVICE_DOES_NOT_EXISTS"
+    client.queueServiceActionCall("media", "explode", "None")
+    with pytest.raises(KalturaException) as info:
+        client.doQueue()
+    assert info.value.code == "ACTION_DOES_NOT_EXISTS"
+    from KalturaClient.Plugins.Core import KalturaUrlResource
+
+    assert error_code(client.media.addContent, "0_res", KalturaUrlResource(url="http://x/y.mp4")) == (
+        "RESOURCE_TYPE_NOT_SUPPORTED"
+    )
+    assert error_code(client.thumbAsset.generate, "0_src", KalturaThumbParams()) == "THUMB_ASSET_IS_NOT_READY"
+    assert error_code(client.media.get, "") == "ENTRY_ID_NOT_FOUND"
