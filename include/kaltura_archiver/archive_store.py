@@ -419,7 +419,8 @@ class ArchiveStore:
         parts: list[_Part] = []
         try:
             whole = hashlib.sha256()
-            buffer = bytearray()
+            pending: list[bytes | memoryview] = []
+            pending_size = 0
             total = 0
             submitted = 0
 
@@ -442,20 +443,24 @@ class ArchiveStore:
                     raise StreamSizeMismatch(
                         f"{entry_id}: the source sent more than the expected {expected_size} bytes"
                     )
-                buffer += chunk
-                while len(buffer) >= part_size:
-                    with memoryview(buffer) as view:
-                        part = bytes(view[:part_size])
-                    del buffer[:part_size]
+                view = memoryview(chunk)
+                while pending_size + len(view) >= part_size:
+                    take = part_size - pending_size
+                    pending.append(view[:take])
+                    part = b"".join(pending)
+                    pending, pending_size, view = [], 0, view[take:]
                     submit(part)
                     del part
+                if len(view):
+                    pending.append(view)
+                    pending_size += len(view)
             if expected_size is not None and total != expected_size:
                 raise StreamSizeMismatch(
                     f"{entry_id}: the source ended after {total} bytes, {expected_size} were expected"
                 )
-            if buffer or not submitted:
-                submit(bytes(buffer))
-            buffer = bytearray()
+            if pending_size or not submitted:
+                submit(b"".join(pending))
+            pending = []
             while in_flight:
                 parts.append(in_flight.popleft().result())
             parts.sort(key=lambda p: p.number)

@@ -1,0 +1,220 @@
+"""Benchmark: ArchiveStore.upload_stream of a generated original vs a plain boto3 upload_fileobj.
+
+Both upload the same bytes (a repeated 1 MiB block, generated on the fly) to the same S3
+endpoint, each in a fresh subprocess so its peak RSS (resource.getrusage) is its own.  Prints
+throughput of both, their ratio (target >= 0.9) and peak RSS of the archive path (target
+<= 256 MB).  Without --endpoint it starts the dev S3 server (dev/s3_server.py) on a free port.
+
+    .venv/bin/python benchmarks/bench_archive_stream.py [--size-mb 1024] [--rounds 3] [--endpoint URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from dev.s3_server import S3DevControl
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+BUCKET = "bench-archive-stream"
+MIB = 1024 * 1024
+BLOCK = bytes(range(256)) * 4096
+
+
+def generate(size: int, block: bytes = BLOCK) -> Iterator[bytes]:
+    """`size` bytes as chunks of `block` (the last one cut short)."""
+    sent = 0
+    while sent < size:
+        piece = block if size - sent >= len(block) else block[: size - sent]
+        sent += len(piece)
+        yield piece
+
+
+class GeneratedFile(io.RawIOBase):
+    """A read-only file object over `generate`, for upload_fileobj."""
+
+    def __init__(self, size: int):
+        self.chunks = generate(size)
+        self.pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        """Fill `buffer` from the generated chunks; 0 at the end."""
+        view = memoryview(buffer).cast("B")
+        filled = 0
+        while filled < len(view):
+            if not self.pending:
+                self.pending = next(self.chunks, b"")
+                if not self.pending:
+                    break
+            n = min(len(view) - filled, len(self.pending))
+            view[filled : filled + n] = self.pending[:n]
+            self.pending = self.pending[n:]
+            filled += n
+        return filled
+
+
+def client(endpoint: str) -> Any:
+    """A boto3 S3 client for the endpoint with the test credentials."""
+    import boto3
+
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "testing"),
+        aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "testing"),
+    )
+
+
+def child(mode: str, endpoint: str, size: int, key: str) -> dict[str, Any]:
+    """Run one upload in this process; return seconds, peak RSS and S3 calls."""
+    from kaltura_archiver.archive_store import ArchiveStore
+    from kaltura_archiver.config import ArchiverSettings
+
+    s3 = client(endpoint)
+    settings = ArchiverSettings(bucket=BUCKET)
+    calls: dict[str, int] = {}
+    started = time.monotonic()
+    if mode == "archive":
+        manifest = ArchiveStore(s3, BUCKET, settings, calls=calls).upload_stream(
+            key, generate(size), "0_benchflavor", size
+        )
+        assert manifest.size_bytes == size
+    else:
+        s3.upload_fileobj(
+            io.BufferedReader(GeneratedFile(size), MIB),
+            BUCKET,
+            key,
+            ExtraArgs={"StorageClass": settings.storage_class},
+        )
+    seconds = time.monotonic() - started
+    return {
+        "mode": mode,
+        "seconds": seconds,
+        "mb_per_s": size / seconds / 1e6,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "calls": calls,
+    }
+
+
+def run_child(mode: str, endpoint: str, size: int, key: str) -> dict[str, Any]:
+    """Run `child` in a fresh interpreter and parse its JSON line."""
+    out = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--child",
+            mode,
+            "--endpoint",
+            endpoint,
+            "--size-mb",
+            str(size // MIB),
+            "--key",
+            key,
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        env=dict(os.environ, PYTHONPATH=str(REPO_ROOT)),
+    )
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def start_server() -> tuple[subprocess.Popen[str], str]:
+    """Start dev/s3_server.py on a free loopback port."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dev.s3_server", "--port", "0"],
+        cwd=REPO_ROOT,
+        env=dict(os.environ, PYTHONPATH=str(REPO_ROOT)),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    line = process.stdout.readline() if process.stdout else ""
+    if "listening on " not in line:
+        process.kill()
+        raise SystemExit(f"dev S3 server did not start: {line!r}")
+    return process, line.strip().rsplit(" ", 1)[1]
+
+
+def main() -> None:
+    """Benchmark both upload paths and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--size-mb", type=int, default=1024)
+    parser.add_argument("--rounds", type=int, default=3, help="rounds, alternating which path goes first")
+    parser.add_argument("--endpoint", default=None, help="S3 endpoint (default: start the dev S3 server)")
+    parser.add_argument("--child", choices=["archive", "plain"], help=argparse.SUPPRESS)
+    parser.add_argument("--key", default="0_bench", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    size = args.size_mb * MIB
+    if args.child:
+        print(json.dumps(child(args.child, args.endpoint, size, args.key)))
+        return
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    server, endpoint = (None, args.endpoint) if args.endpoint else start_server()
+    try:
+        s3 = client(endpoint)
+        results: dict[str, list[dict[str, Any]]] = {"plain": [], "archive": []}
+        print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs", flush=True)
+        for round_no in range(args.rounds):
+            order = ("plain", "archive") if round_no % 2 == 0 else ("archive", "plain")
+            for mode in order:
+                if server is not None:
+                    S3DevControl(endpoint).reset(data=True)
+                with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
+                    s3.create_bucket(Bucket=BUCKET)
+                key = f"0_bench_{mode}_{round_no}"
+                result = run_child(mode, endpoint, size, key)
+                s3.delete_object(Bucket=BUCKET, Key=key)
+                results[mode].append(result)
+                print(
+                    f"round {round_no + 1} {mode:8s} {result['seconds']:7.2f} s "
+                    f"{result['mb_per_s']:7.1f} MB/s  peak RSS {result['peak_rss_mb']:6.1f} MB",
+                    flush=True,
+                )
+        report(args.size_mb, endpoint, results)
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=10)
+
+
+def report(size_mb: int, endpoint: str, results: dict[str, list[dict[str, Any]]]) -> None:
+    """Print best-of and per-round figures and the verdicts against the targets."""
+    best = {mode: max(runs, key=lambda r: r["mb_per_s"]) for mode, runs in results.items()}
+    archive, plain = best["archive"], best["plain"]
+    ratio = archive["mb_per_s"] / plain["mb_per_s"]
+    round_ratios = [
+        a["mb_per_s"] / p["mb_per_s"] for a, p in zip(results["archive"], results["plain"], strict=True)
+    ]
+    peak = max(r["peak_rss_mb"] for r in results["archive"])
+    print(f"size: {size_mb} MiB, endpoint: {endpoint}, load average after: {os.getloadavg()[0]:.1f}")
+    plain_rss = plain["peak_rss_mb"]
+    print(f"plain boto3 upload_fileobj (best): {plain['mb_per_s']:.1f} MB/s, peak RSS {plain_rss:.0f} MB")
+    print(f"ArchiveStore.upload_stream (best): {archive['mb_per_s']:.1f} MB/s, peak RSS {peak:.0f} MB")
+    print(f"S3 calls of one upload_stream: {archive['calls']}")
+    listed = ", ".join(f"{r:.2f}" for r in round_ratios)
+    print(f"ratio per round: {listed}; median {statistics.median(round_ratios):.2f}")
+    verdict = "OK" if ratio >= 0.9 else "MISSED"
+    print(f"throughput ratio archive/plain (best of each): {ratio:.2f} (target >= 0.9) {verdict}")
+    verdict = "OK" if peak <= 256 else "MISSED"
+    print(f"peak RSS of upload_stream (max over rounds): {peak:.0f} MB (target <= 256) {verdict}")
+
+
+if __name__ == "__main__":
+    main()
