@@ -8,6 +8,7 @@ import logging
 import os
 import re
 import socket
+import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -64,7 +65,10 @@ class EmulatorApp:
             elif _DOWNLOAD.match(path):
                 response = self.handle_download(request, path)
             elif path.startswith("/_control/"):
-                response = self.handle_control(request, path[len("/_control/") :])
+                try:
+                    response = self.handle_control(request, path[len("/_control/") :])
+                except (sqlite3.IntegrityError, ValueError, TypeError, KeyError) as error:
+                    response = _json({"error": f"{type(error).__name__}: {error}"}, 400)
             else:
                 response = Response("not found", status=404)
         except _ConnectionDrop:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import math
@@ -12,6 +13,7 @@ import sqlite3
 import string
 import threading
 import time
+import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -160,21 +162,13 @@ def random_id(prefix: str = "0_", length: int = 8) -> str:
 
 def derived_id(*parts: object) -> str:
     """A deterministic Kaltura-looking id derived from parts."""
-    digest = int.from_bytes(
-        hashlib.sha1(":".join(map(str, parts)).encode(), usedforsecurity=False).digest()[:8], "big"
-    )
-    chars = []
-    for _ in range(8):
-        digest, rem = divmod(digest, 36)
-        chars.append(_ID_CHARS[rem])
-    return "0_" + "".join(chars)
+    digest = hashlib.blake2b(":".join(map(str, parts)).encode(), digest_size=5).digest()
+    return "0_" + base64.b32encode(digest).decode().lower()
 
 
 def reported_kb(flavor_id: str, size_bytes: int) -> int:
     """Flavor size in KB as Kaltura reports it: ceil(bytes/1024) skewed by a fixed -1%..+1% per flavor."""
-    skew = (
-        int(hashlib.md5(flavor_id.encode(), usedforsecurity=False).hexdigest()[:4], 16) / 0xFFFF - 0.5
-    ) * 0.02
+    skew = ((zlib.crc32(flavor_id.encode()) & 0xFFFF) / 0xFFFF - 0.5) * 0.02
     return max(0, math.ceil(size_bytes / 1024 * (1 + skew)))
 
 
@@ -191,6 +185,158 @@ def split_tags(tags: str | Sequence[str] | None) -> list[str]:
             seen.add(tag.lower())
             result.append(tag)
     return result
+
+
+ENTRY_INSERT = (
+    "INSERT INTO entries (id, name, description, tags, categories_ids, creator_id, user_id, created_at,"
+    " updated_at, last_played_at, plays, views, status, media_type, duration)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+FLAVOR_INSERT = (
+    "INSERT INTO flavors (id, entry_id, flavor_params_id, is_original, status, size_bytes, size_kb,"
+    " content_kind, content_ref, file_ext, width, height, bitrate, created_at, updated_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def flavor_row(
+    *,
+    flavor_id: str,
+    entry_id: str,
+    params_id: int,
+    is_original: bool,
+    status: int,
+    size_bytes: int,
+    kind: str,
+    ref: str,
+    ext: str,
+    now: int,
+    width: int = 0,
+    height: int = 0,
+    bitrate: int = 0,
+) -> tuple[Any, ...]:
+    """The FLAVOR_INSERT parameters of one flavor (kind "gen": bytes from the generator keyed by ref)."""
+    return (
+        flavor_id,
+        entry_id,
+        params_id,
+        int(is_original),
+        status,
+        size_bytes,
+        reported_kb(flavor_id, size_bytes),
+        kind,
+        ref,
+        ext,
+        width,
+        height,
+        bitrate,
+        now,
+        now,
+    )
+
+
+def derived_rows(
+    entry_id: str, media_type: int, source_size: int, status: int, now: int, generation: int
+) -> list[tuple[Any, ...]]:
+    """FLAVOR_INSERT parameters of the derived flavors made from a source of source_size bytes."""
+    rows = []
+    for spec in DERIVED.get(media_type, ()):
+        flavor_id = derived_id(entry_id, spec.params_id, generation)
+        rows.append(
+            flavor_row(
+                flavor_id=flavor_id,
+                entry_id=entry_id,
+                params_id=spec.params_id,
+                is_original=False,
+                status=status,
+                size_bytes=max(1, int(source_size * spec.fraction)),
+                kind="gen",
+                ref=flavor_id,
+                ext=spec.ext,
+                now=now,
+                width=spec.width,
+                height=spec.height,
+                bitrate=spec.bitrate,
+            )
+        )
+    return rows
+
+
+class _EntryBatch:
+    """Rows for a bulk insert of control-API entry specs."""
+
+    def __init__(self) -> None:
+        self.entries: list[tuple[Any, ...]] = []
+        self.tags: list[tuple[str, str]] = []
+        self.categories: list[tuple[str, int]] = []
+        self.names: dict[int, str] = {}
+        self.flavors: list[tuple[Any, ...]] = []
+
+    def add(self, item: dict[str, Any], now: int) -> None:
+        """Add one entry spec with its tags, categories and status-consistent flavors."""
+        entry_id = str(item.get("id") or random_id())
+        created = int(item.get("created_at") or now)
+        status = int(item.get("status", READY))
+        media_type = int(item.get("media_type", 1))
+        tags = split_tags(item.get("tags"))
+        categories = [int(c) for c in item.get("categories") or []]
+        last_played = item.get("last_played_at")
+        self.entries.append(
+            (
+                entry_id,
+                str(item.get("name") or entry_id),
+                str(item.get("description") or ""),
+                ", ".join(tags),
+                ",".join(str(c) for c in categories),
+                str(item.get("creator_id") or ""),
+                str(item.get("user_id") or item.get("creator_id") or ""),
+                created,
+                int(item.get("updated_at") or created),
+                None if last_played is None else int(last_played),
+                int(item.get("plays") or 0),
+                int(item.get("views") or item.get("plays") or 0),
+                status,
+                media_type,
+                int(item.get("duration") or 0),
+            )
+        )
+        self.tags.extend((entry_id, tag.lower()) for tag in tags)
+        self.categories.extend((entry_id, cat) for cat in categories)
+        names = item.get("category_names") or {}
+        for cat in categories:
+            self.names.setdefault(cat, str(names.get(str(cat)) or names.get(cat) or f"category_{cat}"))
+        if item.get("flavors", True):
+            self._flavors(entry_id, status, media_type, int(item.get("original_size") or 0), created)
+
+    def _flavors(self, entry_id: str, status: int, media_type: int, size: int, created: int) -> None:
+        """Flavors consistent with a seeded entry's status; the source's bytes come from the generator."""
+        if status == NO_CONTENT:
+            return
+        size = size or 10 * 1024 * 1024
+        source_status = {
+            READY: FLAVOR_READY,
+            -1: FLAVOR_READY,
+            -2: FLAVOR_ERROR,
+            0: FLAVOR_IMPORTING,
+            DELETED: FLAVOR_DELETED,
+        }.get(status, FLAVOR_QUEUED)
+        self.flavors.append(
+            flavor_row(
+                flavor_id=derived_id(entry_id, SOURCE_PARAMS_ID, 0),
+                entry_id=entry_id,
+                params_id=SOURCE_PARAMS_ID,
+                is_original=True,
+                status=source_status,
+                size_bytes=size,
+                kind="gen",
+                ref=entry_id,
+                ext=SOURCE_EXT.get(media_type, "mp4"),
+                now=created,
+            )
+        )
+        derived_status = {READY: FLAVOR_READY, -1: FLAVOR_ERROR, DELETED: FLAVOR_DELETED}.get(status)
+        if derived_status is not None:
+            self.flavors.extend(derived_rows(entry_id, media_type, size, derived_status, created, 1))
 
 
 class Store:
@@ -298,47 +444,9 @@ class Store:
         self.tags_version += 1
         return text
 
-    def insert_flavor(
-        self,
-        conn: sqlite3.Connection,
-        *,
-        flavor_id: str,
-        entry_id: str,
-        params_id: int,
-        is_original: bool,
-        status: int,
-        size_bytes: int,
-        kind: str,
-        ref: str,
-        ext: str,
-        now: int,
-        width: int = 0,
-        height: int = 0,
-        bitrate: int = 0,
-    ) -> None:
-        """Insert one flavor row."""
-        conn.execute(
-            "INSERT INTO flavors (id, entry_id, flavor_params_id, is_original, status, size_bytes, size_kb,"
-            " content_kind, content_ref, file_ext, width, height, bitrate, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                flavor_id,
-                entry_id,
-                params_id,
-                int(is_original),
-                status,
-                size_bytes,
-                reported_kb(flavor_id, size_bytes),
-                kind,
-                ref,
-                ext,
-                width,
-                height,
-                bitrate,
-                now,
-                now,
-            ),
-        )
+    def insert_flavor(self, conn: sqlite3.Connection, **fields: Any) -> None:
+        """Insert one flavor row (fields as for `flavor_row`)."""
+        conn.execute(FLAVOR_INSERT, flavor_row(**fields))
 
     def insert_derived(
         self,
@@ -353,121 +461,30 @@ class Store:
         generation = conn.execute("SELECT COUNT(*) FROM flavors WHERE entry_id = ?", (entry_id,)).fetchone()[
             0
         ]
-        for spec in DERIVED.get(media_type, ()):
-            flavor_id = derived_id(entry_id, spec.params_id, generation)
-            self.insert_flavor(
-                conn,
-                flavor_id=flavor_id,
-                entry_id=entry_id,
-                params_id=spec.params_id,
-                is_original=False,
-                status=status,
-                size_bytes=max(1, int(source_size * spec.fraction)),
-                kind="gen",
-                ref=flavor_id,
-                ext=spec.ext,
-                now=now,
-                width=spec.width,
-                height=spec.height,
-                bitrate=spec.bitrate,
-            )
+        conn.executemany(
+            FLAVOR_INSERT, derived_rows(entry_id, media_type, source_size, status, now, generation)
+        )
 
     def create_entries(self, items: Sequence[dict[str, Any]]) -> list[str]:
         """Bulk-insert entries with their flavors (see EmulatorControl.create_entries for the fields)."""
         now = int(self.now())
-        ids: list[str] = []
+        batch = _EntryBatch()
+        for item in items:
+            batch.add(item, now)
         with self.tx() as conn:
-            for item in items:
-                ids.append(self._create_entry(conn, item, now))
+            conn.executemany(ENTRY_INSERT, batch.entries)
+            conn.executemany("INSERT INTO entry_tags (entry_id, tag) VALUES (?, ?)", batch.tags)
+            conn.executemany(
+                "INSERT INTO entry_categories (entry_id, category_id) VALUES (?, ?)", batch.categories
+            )
+            conn.executemany("INSERT OR IGNORE INTO categories (id, name) VALUES (?, ?)", batch.names.items())
+            conn.executemany(FLAVOR_INSERT, batch.flavors)
+        self.tags_version += 1
         self._category_names = None
         if len(items) >= 500:
             with self.lock:
                 self.conn.execute("ANALYZE")
-        return ids
-
-    def _create_entry(self, conn: sqlite3.Connection, item: dict[str, Any], now: int) -> str:
-        """Insert one entry (and its categories, tags and flavors)."""
-        entry_id = str(item.get("id") or random_id())
-        created = int(item.get("created_at") or now)
-        status = int(item.get("status", READY))
-        media_type = int(item.get("media_type", 1))
-        tags = split_tags(item.get("tags"))
-        categories = [int(c) for c in item.get("categories") or []]
-        last_played = item.get("last_played_at")
-        conn.execute(
-            "INSERT INTO entries (id, name, description, tags, categories_ids, creator_id, user_id,"
-            " created_at, updated_at, last_played_at, plays, views, status, media_type, duration)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                entry_id,
-                str(item.get("name") or entry_id),
-                str(item.get("description") or ""),
-                ", ".join(tags),
-                ",".join(str(c) for c in categories),
-                str(item.get("creator_id") or ""),
-                str(item.get("user_id") or item.get("creator_id") or ""),
-                created,
-                int(item.get("updated_at") or created),
-                None if last_played is None else int(last_played),
-                int(item.get("plays") or 0),
-                int(item.get("views") or item.get("plays") or 0),
-                status,
-                media_type,
-                int(item.get("duration") or 0),
-            ),
-        )
-        conn.executemany(
-            "INSERT INTO entry_tags (entry_id, tag) VALUES (?, ?)", [(entry_id, t.lower()) for t in tags]
-        )
-        conn.executemany(
-            "INSERT INTO entry_categories (entry_id, category_id) VALUES (?, ?)",
-            [(entry_id, c) for c in categories],
-        )
-        names = item.get("category_names") or {}
-        for cat in categories:
-            conn.execute(
-                "INSERT OR IGNORE INTO categories (id, name) VALUES (?, ?)",
-                (cat, str(names.get(str(cat)) or names.get(cat) or f"category_{cat}")),
-            )
-        if tags:
-            self.tags_version += 1
-        if item.get("flavors", True):
-            self._seed_flavors(
-                conn, entry_id, status, media_type, int(item.get("original_size") or 0), created
-            )
-        return entry_id
-
-    def _seed_flavors(
-        self, conn: sqlite3.Connection, entry_id: str, status: int, media_type: int, size: int, created: int
-    ) -> None:
-        """Flavors consistent with a seeded entry's status; the source's bytes come from the generator."""
-        if status == NO_CONTENT:
-            return
-        size = size or 10 * 1024 * 1024
-        source_status = {
-            READY: FLAVOR_READY,
-            -1: FLAVOR_READY,
-            -2: FLAVOR_ERROR,
-            0: FLAVOR_IMPORTING,
-            DELETED: FLAVOR_DELETED,
-        }.get(status, FLAVOR_QUEUED)
-        source_id = derived_id(entry_id, SOURCE_PARAMS_ID, 0)
-        self.insert_flavor(
-            conn,
-            flavor_id=source_id,
-            entry_id=entry_id,
-            params_id=SOURCE_PARAMS_ID,
-            is_original=True,
-            status=source_status,
-            size_bytes=size,
-            kind="gen",
-            ref=entry_id,
-            ext=SOURCE_EXT.get(media_type, "mp4"),
-            now=created,
-        )
-        derived_status = {READY: FLAVOR_READY, -1: FLAVOR_ERROR, DELETED: FLAVOR_DELETED}.get(status)
-        if derived_status is not None:
-            self.insert_derived(conn, entry_id, media_type, size, derived_status, created)
+        return [row[0] for row in batch.entries]
 
     def settle(self) -> None:
         """Finish every conversion whose time has come (entry READY, source READY, new derived flavors)."""
