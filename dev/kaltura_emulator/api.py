@@ -220,7 +220,7 @@ class Api:
     ) -> dict[str, Any]:
         """A list response of entries matching a WHERE clause."""
         with self.db.lock:
-            total = self.db.conn.execute(f"SELECT COUNT(*) FROM entries e WHERE {where}", args).fetchone()[0]  # noqa: S608
+            total = self.db.count("entries e", where, args)
             rows = self.db.conn.execute(
                 f"SELECT e.* FROM entries e WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",  # noqa: S608
                 [*args, limit, offset],
@@ -475,7 +475,7 @@ class Api:
         where = " AND ".join(conditions) or "1"
         size, index = search.pager_values(p.obj("pager"))
         with self.db.lock:
-            total = self.db.conn.execute(f"SELECT COUNT(*) FROM flavors WHERE {where}", args).fetchone()[0]  # noqa: S608
+            total = self.db.count("flavors", where, args)
             rows = self.db.conn.execute(
                 f"SELECT * FROM flavors WHERE {where} ORDER BY seq LIMIT ? OFFSET ?",  # noqa: S608
                 [*args, size, (index - 1) * size],

@@ -361,6 +361,8 @@ class Store:
         for row in self.conn.execute("SELECT key, value FROM settings"):
             self.settings[row["key"]] = json.loads(row["value"])
         self.tags_version = 0
+        self.data_version = 0
+        self._counts: dict[tuple[Any, ...], int] = {}
         self._tag_cache: tuple[int, list[str]] | None = None
         self._category_names: dict[int, str] | None = None
 
@@ -385,6 +387,7 @@ class Store:
                 self.conn.execute("ROLLBACK")
                 raise
             self.conn.execute("COMMIT")
+            self.data_version += 1
 
     def now(self) -> float:
         """The emulator clock: wall time plus the configured offset."""
@@ -416,6 +419,17 @@ class Store:
         for directory in (self.content_dir, self.uploads_dir):
             shutil.rmtree(directory, ignore_errors=True)
             os.makedirs(directory, exist_ok=True)
+
+    def count(self, table: str, where: str, args: Sequence[Any]) -> int:
+        """COUNT(*) of a query, cached until the next write (paging re-asks the same count)."""
+        with self.lock:
+            key = (self.data_version, table, where, *args)
+            if key not in self._counts:
+                if len(self._counts) > 256:
+                    self._counts.clear()
+                sql = f"SELECT COUNT(*) FROM {table} WHERE {where}"  # noqa: S608
+                self._counts[key] = int(self.conn.execute(sql, list(args)).fetchone()[0])
+            return self._counts[key]
 
     def distinct_tags(self) -> list[str]:
         """Every distinct (lower-cased) tag in use, cached until tags change."""
