@@ -408,12 +408,7 @@ class Store:
                 conn.execute(f"DELETE FROM {table}")  # noqa: S608
             conn.execute("DELETE FROM upload_tokens")
             conn.execute("DELETE FROM settings")
-            self.settings = dict(DEFAULT_SETTINGS)
-            for key, value in defaults.items():
-                conn.execute(
-                    "INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", (key, json.dumps(value))
-                )
-                self.settings[key] = value
+            self.settings = {**DEFAULT_SETTINGS, **defaults}
         self.tags_version += 1
         self._category_names = None
         for directory in (self.content_dir, self.uploads_dir):
