@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -62,11 +63,16 @@ def test_exact_count_with_client_side_tags(kaltura_emulator: RunningEmulator, bi
     assert selector.count(EntryFilter(tags="!archived_to_s3"), REF) == N - tagged
 
 
-def test_ks_expiry_mid_iteration(kaltura_emulator: RunningEmulator, big: list[str]) -> None:
+def test_ks_expiry_mid_iteration(
+    kaltura_emulator: RunningEmulator, big: list[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
     control = kaltura_emulator.control
     control.set_ks_expiry(60)
     counter = CallCounter()
-    selector = Selector(make_api(kaltura_emulator, counter), ArchiverSettings())
+    secrets: list[str] = []
+    api = make_api(kaltura_emulator, counter, secret_sink=secrets.append)
+    selector = Selector(api, ArchiverSettings())
     seen: list[str] = []
     try:
         for i, page in enumerate(selector.iter_pages(EntryFilter(max_entries=3000), REF)):
@@ -78,6 +84,9 @@ def test_ks_expiry_mid_iteration(kaltura_emulator: RunningEmulator, big: list[st
         control.set_ks_expiry(None)
     assert len(seen) == len(set(seen)) == 3000
     assert counter.get("session.start") == 2
+    assert len(secrets) == 3  # the admin secret and two KSs, none of them logged
+    assert "session rejected (INVALID_KS)" in caplog.text
+    assert not any(secret in caplog.text for secret in secrets)
 
 
 def test_action_blocked_on_a_fifth_of_calls(kaltura_emulator: RunningEmulator, big: list[str]) -> None:
