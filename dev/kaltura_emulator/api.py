@@ -77,7 +77,10 @@ class Api:
             ("media", "addcontent"): self.media_add_content,
             ("media", "updatethumbnail"): self.media_update_thumbnail,
             ("baseentry", "get"): self.media_get,
-            ("baseentry", "list"): self.media_list,
+            ("baseentry", "list"): lambda ctx, p: {
+                **self.media_list(ctx, p),
+                "objectType": "KalturaBaseEntryListResponse",
+            },
             ("elasticsearch_esearch", "searchentry"): self.esearch_entry,
             ("flavorasset", "list"): self.flavor_list,
             ("flavorasset", "get"): self.flavor_get,

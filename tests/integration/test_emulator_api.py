@@ -168,6 +168,8 @@ def test_media_get_update_and_not_found(emulator: RunningEmulator) -> None:
     assert client.media.update("0_media001", update).tags == "lecture, fall, archived_to_s3"
     assert emulator.control.entry("0_media001")["tags"] == ["lecture", "fall", "archived_to_s3"]
     assert error_code(client.media.get, "0_missing") == "ENTRY_ID_NOT_FOUND"
+    assert client.baseEntry.get("0_media001").tags == "lecture, fall, archived_to_s3"
+    assert [e.id for e in client.baseEntry.list().objects] == ["0_media001"]
     assert error_code(client.media.update, "0_missing", update) == "ENTRY_ID_NOT_FOUND"
 
 
