@@ -117,7 +117,8 @@ def test_health_large_page_uses_one_bucket_listing(
 ) -> None:
     client, bucket = s3_bucket
     settings = ArchiverSettings(bucket=bucket)
-    specs = [entry_spec(f"e{i}", 4, tags=(A,) if i % 10 == 0 else (), original_size=2 * KB) for i in range(1200)]
+    tags = [(A,) if i % 10 == 0 else () for i in range(1200)]
+    specs = [entry_spec(f"e{i}", 4, tags=t, original_size=2 * KB) for i, t in enumerate(tags)]
     ids = emulator.control.create_entries(specs)
     for i, entry_id in enumerate(ids):
         if i % 10 == 0:
