@@ -24,9 +24,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from dev.s3_server import S3DevControl
-
 REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+
+from dev.s3_server import S3DevControl  # noqa: E402
+
 BUCKET = "bench-archive-stream"
 MIB = 1024 * 1024
 BLOCK = bytes(range(256)) * 4096

@@ -31,6 +31,11 @@ costs about 2 S3 calls per 1,000 entries for a whole audit and a 5-entry selecti
 Listings do not say whether a Glacier object is restored: inventory leaves `readable` None for
 archive classes; `head` tells.
 
+Verification uses S3's composite SHA256 as HEAD with ChecksumMode=ENABLED reports it (AWS
+answers ``<base64>-<parts>``; moto's server leaves out the ``-<parts>`` suffix, which the
+comparison tolerates); if S3 reports no checksum, the part count in the multipart ETag is the
+fallback check.
+
 Every S3 call made here is counted by operation name into the optional `calls` mapping or
 callback.  Nothing here logs credentials; the client is built (and its keys held) elsewhere.
 """
@@ -511,6 +516,9 @@ class ArchiveStore:
             verified_at=datetime.now(UTC).isoformat(timespec="seconds"),
         )
         self._write_manifest(manifest)
+        if self._listing is not None and self._manifests is not None:
+            self._listing[entry_id] = (total, storage_class, manifest.etag)
+            self._manifests.add(entry_id)
         say(f"{entry_id}: verified (sha256 {manifest.sha256}, {total} bytes) and manifest written")
         return manifest
 

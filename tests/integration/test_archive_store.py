@@ -172,6 +172,12 @@ def test_inventory_lists_instead_of_heads(s3_bucket: tuple[Any, str], s3_control
         assert found.has_manifest is (index % 2 == 0)
         assert found.readable is None
 
+    uploaded = store.upload_stream("0_new00001", [b"fresh"], "0_f", 5)
+    cached = store.inventory(ids[:30] + ["0_new00001"])["0_new00001"]
+    fresh = ArchiveStore(client, bucket, SETTINGS).inventory(["0_new00001"])["0_new00001"]
+    assert cached is not None and cached == fresh
+    assert cached.has_manifest is True and cached.size_bytes == uploaded.size_bytes
+
     small_calls: dict[str, int] = {}
     small = ArchiveStore(client, bucket, SETTINGS, calls=small_calls).inventory(ids[:4] + ["0_missing2"])
     assert small_calls == {"ListObjectsV2": 2 * 5 - 1}

@@ -16,6 +16,7 @@ from kaltura_archiver.archive_store import (
     ArchiveManifest,
     ArchiveStore,
     ArchiveStoreError,
+    _same_checksum,
     composite_sha256,
     parse_restore,
 )
@@ -32,6 +33,13 @@ def test_composite_sha256_matches_the_s3_definition() -> None:
     expected = base64.b64encode(hashlib.sha256(digests[0] + digests[1]).digest()).decode()
     assert composite_sha256(digests) == f"{expected}-2"
     assert composite_sha256(digests[:1]) != composite_sha256(digests)
+
+
+def test_checksum_comparison_tolerates_a_missing_part_suffix() -> None:
+    assert _same_checksum("abc=-3", "abc=-3")
+    assert _same_checksum("abc=", "abc=-3")
+    assert not _same_checksum("abc=-2", "abc=-3")
+    assert not _same_checksum("abd=", "abc=-3")
 
 
 @pytest.mark.parametrize(
