@@ -54,7 +54,7 @@ def test_video_list_columns_and_values(
     assert played["archived_to_s3"] == "True" and played["flavors_deleted"] == "False"
     assert replaced["flavors_deleted"] == "True"
     assert rows.loc[seeded["exempt"]]["exempt"] == "tagged archive_exempt"
-    assert int(never["created"]) < int(played["created"])
+    assert int(str(never["created"])) < int(str(played["created"]))
 
 
 def test_flavor_list(emulator: RunningEmulator, seeded: dict[str, str]) -> None:
@@ -62,7 +62,7 @@ def test_flavor_list(emulator: RunningEmulator, seeded: dict[str, str]) -> None:
     selector = Selector(make_api(emulator, counter), ArchiverSettings())
     buffer = io.StringIO()
     ids = [seeded["never"], seeded["played"]]
-    result = write_list(selector, EntryFilter(entry_ids=ids), REF, buffer, mode="flavor")
+    result = write_list(selector, EntryFilter(entry_ids=tuple(ids)), REF, buffer, mode="flavor")
     frame = read_tsv(buffer.getvalue())
     assert tuple(frame.columns) == FLAVOR_COLUMNS
     assert result.entries == 2 and len(frame) == result.rows == 8  # source + 3 derived each
@@ -75,15 +75,15 @@ def test_flavor_list(emulator: RunningEmulator, seeded: dict[str, str]) -> None:
 def test_empty_list_still_has_a_header(emulator: RunningEmulator, tmp_path: Path) -> None:
     selector = Selector(make_api(emulator), ArchiverSettings())
     out = tmp_path / "empty.tsv"
-    assert write_list(selector, EntryFilter(tags="nothing_has_this"), REF, out).rows == 0
+    assert write_list(selector, EntryFilter(tags=("nothing_has_this",)), REF, out).rows == 0
     assert out.read_text().strip().split("\t") == list(VIDEO_COLUMNS)
 
 
 def test_count(emulator: RunningEmulator, seeded: dict[str, str]) -> None:
     selector = Selector(make_api(emulator), ArchiverSettings())
     assert count(selector, EntryFilter(), REF) == len(seeded)
-    assert count(selector, EntryFilter(tags="archived_to_s3"), REF) == 2
-    assert count(selector, EntryFilter(tags="!archived_to_s3"), REF) == len(seeded) - 2
+    assert count(selector, EntryFilter(tags=("archived_to_s3",)), REF) == 2
+    assert count(selector, EntryFilter(tags=("!archived_to_s3",)), REF) == len(seeded) - 2
     assert count(selector, EntryFilter(played_within=1.5), REF) == 1
     with pytest.raises(ValueError, match="mode"):
         write_list(selector, EntryFilter(), REF, io.StringIO(), mode="audio")

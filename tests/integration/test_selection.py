@@ -113,18 +113,18 @@ def test_plays_fewer_than(selector: Selector, account: dict[str, str]) -> None:
 
 
 def test_tag_traps(selector: Selector, account: dict[str, str]) -> None:
-    assert names(selector, account, EntryFilter(tags="archived_to_s3")) == {"archived", "replaced"}
-    assert names(selector, account, EntryFilter(tags="archive")) == {"archive_tag"}
-    assert names(selector, account, EntryFilter(tags="archived")) == {"archived_word"}
-    assert names(selector, account, EntryFilter(tags=["archive", "lecture"])) == {"archive_tag"}
-    not_replaced = names(selector, account, EntryFilter(tags="!flavors_deleted", max_entries=-1))
+    assert names(selector, account, EntryFilter(tags=("archived_to_s3",))) == {"archived", "replaced"}
+    assert names(selector, account, EntryFilter(tags=("archive",))) == {"archive_tag"}
+    assert names(selector, account, EntryFilter(tags=("archived",))) == {"archived_word"}
+    assert names(selector, account, EntryFilter(tags=("archive", "lecture"))) == {"archive_tag"}
+    not_replaced = names(selector, account, EntryFilter(tags=("!flavors_deleted",), max_entries=-1))
     assert "replaced" not in not_replaced and "archived" in not_replaced
 
 
 def test_entry_id_list(selector: Selector, account: dict[str, str]) -> None:
     ids = [account["old_never"], account["audio"], account["deleted"], account["replaced"], "0_zzzzzzzz"]
-    assert names(selector, account, EntryFilter(entry_ids=ids)) == {"old_never", "replaced"}
-    flt = EntryFilter(entry_ids=ids, unplayed_for=3)
+    assert names(selector, account, EntryFilter(entry_ids=tuple(ids))) == {"old_never", "replaced"}
+    flt = EntryFilter(entry_ids=tuple(ids), unplayed_for=3)
     assert names(selector, account, flt) == {"old_never"}
 
 

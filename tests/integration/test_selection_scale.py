@@ -59,8 +59,8 @@ def test_every_entry_past_the_cap_exactly_once(kaltura_emulator: RunningEmulator
 def test_exact_count_with_client_side_tags(kaltura_emulator: RunningEmulator, big: list[str]) -> None:
     selector = Selector(make_api(kaltura_emulator), ArchiverSettings())
     tagged = len(range(0, N, 7))
-    assert selector.count(EntryFilter(tags="archived_to_s3"), REF) == tagged
-    assert selector.count(EntryFilter(tags="!archived_to_s3"), REF) == N - tagged
+    assert selector.count(EntryFilter(tags=("archived_to_s3",)), REF) == tagged
+    assert selector.count(EntryFilter(tags=("!archived_to_s3",)), REF) == N - tagged
 
 
 def test_ks_expiry_mid_iteration(

@@ -80,7 +80,10 @@ def test_validation_messages(kwargs: dict, message: str) -> None:
 def test_consistent_windows_are_accepted() -> None:
     EntryFilter(created_before=3, created_within=4)
     EntryFilter(unplayed_for=2, played_within=3)
-    EntryFilter(max_entries=-1, status=["READY", "2", 7], entry_ids="0_abc123de, 1_zzzz9999")
+    f = EntryFilter.from_params(
+        {"max_entries": -1, "status": ["READY", "2", 7], "entry_ids": "0_abc123de, 1_zzzz9999"}
+    )
+    assert f.status == (2, 7) and f.entry_ids == ("0_abc123de", "1_zzzz9999")
 
 
 def test_created_windows() -> None:
@@ -122,22 +125,27 @@ def test_tag_traps_and_negation() -> None:
     f = EntryFilter(tags=("archived_to_s3",))
     assert not f.matches(entry(1, tags=("archived_to_s3_old",)), REF)
     assert f.matches(entry(1, tags=("x", "archived_to_s3")), REF)
-    assert not EntryFilter(tags="archived").matches(entry(1, tags=("archive",)), REF)
-    assert not EntryFilter(tags="archive").matches(entry(1, tags=("archived",)), REF)
-    neg = EntryFilter(tags="!archived_to_s3")
+    assert not EntryFilter(tags=("archived",)).matches(entry(1, tags=("archive",)), REF)
+    assert not EntryFilter(tags=("archive",)).matches(entry(1, tags=("archived",)), REF)
+    neg = EntryFilter(tags=("!archived_to_s3",))
     assert neg.matches(entry(1, tags=("archived_to_s3_old",)), REF)
     assert not neg.matches(entry(1, tags=("archived_to_s3",)), REF)
     assert neg.required_tags == () and neg.excluded_tags == ("archived_to_s3",)
 
 
 def test_status_media_category_and_ids() -> None:
-    assert not EntryFilter(status=[1, -2]).matches(entry(1, status=2), REF)
-    assert EntryFilter(status=[1, -2]).matches(entry(1, status=-2), REF)
+    assert not EntryFilter(status=(1, -2)).matches(entry(1, status=2), REF)
+    assert EntryFilter(status=(1, -2)).matches(entry(1, status=-2), REF)
     assert not EntryFilter().matches(entry(1, media_type=5), REF)
     assert EntryFilter(media_type="audio").matches(entry(1, media_type=5), REF)
     assert EntryFilter(category=7).matches(entry(1, categories=(3, 7)), REF)
     assert not EntryFilter(category=7).matches(entry(1, categories=(3,)), REF)
-    ids = EntryFilter(entry_ids=["0_abcd1234", "0_zzzz0000"])
+    ids = EntryFilter(
+        entry_ids=(
+            "0_abcd1234",
+            "0_zzzz0000",
+        )
+    )
     assert ids.matches(entry(1), REF)
     assert not ids.matches(entry(1, entry_id="0_other000"), REF)
 
