@@ -640,6 +640,9 @@ class S3DevServer:
                 if verbose:
                     super().log_request(code, size)
 
+            def connection_dropped(self, error: BaseException, environ: Any = None) -> None:
+                self.close_connection = True
+
         self.layer = DevS3Layer(
             DomainDispatcherApplication(create_backend_app),
             glacier_restore_seconds=glacier_restore_seconds,
