@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from airflow.sdk import BaseOperator, Context
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
+from airflow.sdk.exceptions import AirflowFailException
 
 from kaltura_archiver.airflow.hooks.ldap_hook import LdapHook
 from kaltura_archiver.airflow.runtime import TaskRuntime, build_runtime, reference_time
@@ -95,7 +95,7 @@ class HealthReportOperator(_ReportOperator):
         summary = {"report": uri, "entries": result.entries, "verdicts": dict(result.verdicts)}
         if result.unhealthy:
             names = ", ".join(result.unhealthy_ids[:50])
-            raise AirflowException(
+            raise AirflowFailException(
                 f"{result.unhealthy} of {result.entries} entries are unhealthy: {names} ({uri})"
             )
         return summary

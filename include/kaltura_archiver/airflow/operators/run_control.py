@@ -7,7 +7,7 @@ from typing import Any
 
 from airflow.providers.standard.operators.hitl import ApprovalOperator
 from airflow.sdk import BaseOperator, Context
-from airflow.sdk.exceptions import AirflowException
+from airflow.sdk.exceptions import AirflowFailException
 
 from kaltura_archiver.airflow.settings import is_unattended
 from kaltura_archiver.run_summary import summarize_outcomes
@@ -69,7 +69,7 @@ class SummarizeOutcomesOperator(BaseOperator):
         for line in summary.lines():
             self.log.info("%s", line)
         if not summary.ok:
-            raise AirflowException(
+            raise AirflowFailException(
                 f"{summary.counts['failed']} of {summary.total} entries failed: "
                 + ", ".join(f["entry_id"] for f in summary.failed[:20])
             )
