@@ -15,6 +15,7 @@ from kaltura_archiver.operations.kaltura_content import (
     ContentTransferError,
     hash_stream,
     merge_tags,
+    prefetch,
     rechunk,
     stream_flavor,
     upload_chunks,
@@ -287,3 +288,42 @@ def test_upload_chunk_lost_is_a_retryable_failure() -> None:
 def test_upload_of_wrong_size_fails() -> None:
     with pytest.raises(ContentTransferError):
         upload_chunks(_Api(_UploadClient()), [b"abc"], "x.mp4", 4096, 5)  # type: ignore[arg-type]
+
+
+# -- prefetch -----------------------------------------------------------------------------------------
+
+
+def test_prefetch_keeps_order_and_content() -> None:
+    pieces = [bytes([i]) * 100 for i in range(50)]
+    assert list(prefetch(iter(pieces), 3)) == pieces
+
+
+def test_prefetch_raises_the_producers_error_in_the_consumer() -> None:
+    def broken() -> Iterator[bytes]:
+        yield b"a"
+        raise ContentTransferError("dropped", True)
+
+    got: list[bytes] = []
+    with pytest.raises(ContentTransferError):
+        for chunk in prefetch(broken(), 2):
+            got.append(chunk)
+    assert got == [b"a"]
+
+
+def test_prefetch_stops_the_producer_when_the_consumer_stops() -> None:
+    produced: list[int] = []
+    closed = threading.Event()
+
+    def endless() -> Iterator[bytes]:
+        try:
+            for i in range(10_000):
+                produced.append(i)
+                yield b"x"
+        finally:
+            closed.set()
+
+    stream = prefetch(endless(), 2)
+    assert next(stream) == b"x"
+    stream.close()  # type: ignore[attr-defined]
+    assert closed.wait(5)
+    assert len(produced) < 10

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from kaltura_archiver.entry_state import exemption
 from kaltura_archiver.operations.context import OperationContext
-from kaltura_archiver.operations.kaltura_content import stream_flavor
+from kaltura_archiver.operations.kaltura_content import prefetch, stream_flavor
 from kaltura_archiver.operations.outcome import EntryOutcome, Outcome
 from kaltura_archiver.operations.runner import outcome, run_operation
 from kaltura_archiver.operations.state import archive_problem, match_original, read_state, size_matches
@@ -25,6 +25,7 @@ from kaltura_archiver.operations.steplog import StepLog
 from kaltura_archiver.operations.steps import set_tag
 
 OPERATION = "archive"
+PREFETCH_BYTES = 4 * 1024 * 1024
 
 
 def archive_entry(ctx: OperationContext, entry_id: str, after_wait: bool = False) -> EntryOutcome:
@@ -103,7 +104,7 @@ def _archive(ctx: OperationContext, entry_id: str, log: StepLog) -> EntryOutcome
         f"stream original flavor {original.flavor_id} ({original.size_kb} KB) to {target}"
         f" ({settings.storage_class}), verify it and write its manifest"
     ):
-        chunks = stream_flavor(
+        download = stream_flavor(
             ctx.api,
             original.flavor_id,
             expected_size=original.size_bytes,
@@ -111,6 +112,7 @@ def _archive(ctx: OperationContext, entry_id: str, log: StepLog) -> EntryOutcome
             session=ctx.http,
             sleep=ctx.sleep,
         )
+        chunks = prefetch(download, max(2, PREFETCH_BYTES // ctx.download_chunk_bytes))
         manifest = ctx.store.upload_stream(
             entry_id, chunks, original.flavor_id, original.size_bytes, log.check
         )

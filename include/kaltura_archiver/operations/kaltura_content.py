@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import queue
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -149,6 +151,54 @@ def _content_range(response: requests.Response) -> tuple[int | None, int | None]
         return int(span.split("-")[0]), int(total) if total.isdigit() else None
     except (IndexError, ValueError):
         return None, None
+
+
+def prefetch(chunks: Iterator[bytes], max_chunks: int) -> Iterator[bytes]:
+    """Read `chunks` in a background thread, at most `max_chunks` ahead, so producing overlaps consuming.
+
+    Memory stays bounded by `max_chunks` chunks; an exception of the producer is raised in the
+    consumer; closing the returned iterator early stops the producer.
+    """
+    done = object()
+    box: queue.Queue[object] = queue.Queue(maxsize=max(1, max_chunks))
+    stop = threading.Event()
+
+    def put(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                box.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for chunk in chunks:
+                if not put(chunk):
+                    return
+            put(done)
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+            put(exc)
+        finally:
+            close = getattr(chunks, "close", None)
+            if stop.is_set() and callable(close):
+                close()
+
+    worker = threading.Thread(target=produce, name="prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = box.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            assert isinstance(item, bytes)
+            yield item
+    finally:
+        stop.set()
+        worker.join(timeout=5)
 
 
 def hash_stream(chunks: Iterable[bytes]) -> tuple[str, int]:
