@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -252,3 +253,28 @@ def test_crash_between_any_two_steps_then_rerun_loses_nothing(
         else:
             assert {archived, replaced} <= tags, f"crash before step {k}: {tags}"
             assert h.original_sha(entry_id) not in (None, h.real_sha[entry_id])
+
+
+def test_orphaned_multipart_upload_of_a_killed_run_is_aborted(h: Harness) -> None:
+    entry_id = h.create()
+    upload = h.s3.create_multipart_upload(Bucket=h.bucket, Key=entry_id)
+    h.s3.upload_part(
+        Bucket=h.bucket, Key=entry_id, UploadId=upload["UploadId"], PartNumber=1, Body=b"x" * 1024
+    )
+    assert OPERATIONS["archive"](h.ctx(), entry_id).outcome is Outcome.DONE
+    assert not h.s3.list_multipart_uploads(Bucket=h.bucket).get("Uploads")
+    assert h.s3_sha(entry_id) == h.real_sha[entry_id]
+
+
+def test_no_secret_in_logs_or_outcomes(h: Harness, caplog: pytest.LogCaptureFixture) -> None:
+    outcomes = []
+    with caplog.at_level("DEBUG"):
+        entry_id = h.create()
+        for name in ("archive", "replace", "restore", "repair"):
+            outcomes.append(json.dumps(OPERATIONS[name](h.ctx(), entry_id).as_dict()))
+    ks = h.api._ks
+    assert ks
+    text = caplog.text + "".join(outcomes)
+    assert "EXEC" in caplog.text
+    assert h.emulator.admin_secret not in text
+    assert ks not in text
