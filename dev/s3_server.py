@@ -15,7 +15,8 @@ fails.  `DevS3Layer` sits in front of moto's WSGI app and adds three things:
 * Fault injection and call counts, driven over HTTP under ``/_dev/`` (see `S3DevControl`):
 
   ``POST /_dev/faults`` {operation?, method?, bucket?, key_prefix?, query?, probability? |
-  every_nth?, max_hits?, kind: error500 | slowdown503 | drop | delay, after_bytes?, seconds?}
+  every_nth?, max_hits?, kind: error500 | slowdown503 | drop | delay, after_bytes?, seconds?,
+  phase?: request | response}
   -> {"id": n};  ``GET /_dev/faults``;  ``DELETE /_dev/faults[/<id>]``;
   ``GET /_dev/counts`` -> {"operations": {S3 operation: calls}, "faults": {kind: injected}};
   ``DELETE /_dev/counts``;  ``GET|POST /_dev/config`` {"glacier_restore_seconds": N};
@@ -28,8 +29,9 @@ fails.  `DevS3Layer` sits in front of moto's WSGI app and adds three things:
   Fault kinds: ``error500`` answers 500 InternalError, ``slowdown503`` answers 503 SlowDown,
   ``delay`` sleeps ``seconds`` then serves the request, ``drop`` closes the connection mid-body:
   for a request with a body it reads ``after_bytes`` (default half) of it and closes without an
-  answer (moto never sees the request); otherwise moto answers and the connection is closed
-  after ``after_bytes`` (default half) of the response body.
+  answer (moto never sees the request); otherwise, or with ``"phase": "response"``, moto
+  executes the request and the connection is closed after ``after_bytes`` (default half) of
+  the response body (a lost answer: the client cannot tell whether the request took effect).
 
 Run it with ``python -m dev.s3_server --port 9000 --glacier-restore-seconds 30`` (``--port 0``
 picks a free port; the first line printed is ``S3 server listening on http://HOST:PORT``).
@@ -162,6 +164,7 @@ class Fault:
     max_hits: int | None = None
     after_bytes: int | None = None
     seconds: float = 1.0
+    phase: str | None = None
     id: int = 0
     seen: int = 0
     hits: int = 0
@@ -181,12 +184,15 @@ class Fault:
             "max_hits",
             "after_bytes",
             "seconds",
+            "phase",
         }
         unknown = set(data) - allowed
         if unknown:
             raise ValueError(f"unknown fault fields: {sorted(unknown)}")
         if data.get("kind") not in FAULT_KINDS:
             raise ValueError(f"kind must be one of {sorted(FAULT_KINDS)}, got {data.get('kind')!r}")
+        if data.get("phase") not in (None, "request", "response"):
+            raise ValueError("phase must be request or response")
         if data.get("probability") is not None and data.get("every_nth") is not None:
             raise ValueError("give probability or every_nth, not both")
         probability = data.get("probability")
@@ -314,7 +320,7 @@ class DevS3Layer:
     def _drop(self, environ: dict[str, Any], start_response: StartResponse, fault: Fault) -> Iterable[bytes]:
         length = _content_length(environ)
         sock: socket.socket | None = environ.get("werkzeug.socket")
-        if environ["REQUEST_METHOD"].upper() in _BODY_METHODS and length > 0:
+        if fault.phase != "response" and environ["REQUEST_METHOD"].upper() in _BODY_METHODS and length > 0:
             stream = environ["wsgi.input"]
             remaining = fault.after_bytes if fault.after_bytes is not None else length // 2
             while remaining > 0:

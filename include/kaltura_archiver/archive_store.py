@@ -483,17 +483,7 @@ class ArchiveStore:
                 tool_version=__version__,
             )
             self._write_manifest(manifest)
-            self._count("CompleteMultipartUpload")
-            done = self.client.complete_multipart_upload(
-                Bucket=self.bucket,
-                Key=entry_id,
-                UploadId=upload_id,
-                MultipartUpload={
-                    "Parts": [
-                        {"PartNumber": p.number, "ETag": p.etag, "ChecksumSHA256": p.checksum} for p in parts
-                    ]
-                },
-            )
+            done = self._complete(entry_id, upload_id, parts, manifest)
         except BaseException as exc:
             for future in in_flight:
                 future.cancel()
@@ -521,6 +511,30 @@ class ArchiveStore:
             self._manifests.add(entry_id)
         say(f"{entry_id}: verified (sha256 {manifest.sha256}, {total} bytes) and manifest written")
         return manifest
+
+    def _complete(
+        self, entry_id: str, upload_id: str, parts: list[_Part], manifest: ArchiveManifest
+    ) -> dict[str, Any]:
+        """Complete the upload; a NoSuchUpload answer to a retried complete whose first answer was
+        lost counts as done if the object now in place matches what was streamed."""
+        self._count("CompleteMultipartUpload")
+        try:
+            response: dict[str, Any] = self.client.complete_multipart_upload(
+                Bucket=self.bucket,
+                Key=entry_id,
+                UploadId=upload_id,
+                MultipartUpload={
+                    "Parts": [
+                        {"PartNumber": p.number, "ETag": p.etag, "ChecksumSHA256": p.checksum} for p in parts
+                    ]
+                },
+            )
+            return response
+        except ClientError as exc:
+            if _error_code(exc) != "NoSuchUpload":
+                raise
+            stored = self.verify_object(entry_id, manifest)
+            return {"ETag": stored.etag, "VersionId": stored.version_id}
 
     def _upload_part(self, entry_id: str, upload_id: str, number: int, data: bytes) -> _Part:
         digest = hashlib.sha256(data).digest()

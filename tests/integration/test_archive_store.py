@@ -268,6 +268,19 @@ def test_transient_faults_are_absorbed_by_client_retries(
     assert s3_control.injected() == {"drop": 1, "error500": 1, "slowdown503": 1}
 
 
+def test_lost_answer_to_complete_is_survived(s3_bucket: tuple[Any, str], s3_control: S3DevControl) -> None:
+    client, bucket = s3_bucket
+    s3_control.add_fault(
+        "drop", operation="CompleteMultipartUpload", bucket=bucket, phase="response", max_hits=1
+    )
+    store = ArchiveStore(client, bucket, SETTINGS)
+    data = content(6 * MIB)
+    manifest = store.upload_stream("0_lost0001", chunked(data), "0_f", len(data))
+    assert s3_control.injected() == {"drop": 1}
+    assert store.verify_object("0_lost0001", manifest).size_bytes == len(data)
+    assert open_uploads(client, bucket) == []
+
+
 def test_size_mismatch_aborts(s3_bucket: tuple[Any, str]) -> None:
     client, bucket = s3_bucket
     store = ArchiveStore(client, bucket, SETTINGS)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import threading
 from datetime import UTC, datetime
 from typing import Any
@@ -124,8 +125,10 @@ def test_fault_every_nth_and_max_hits() -> None:
 class FakeClient:
     """Records multipart calls; can fail one part number (unit tests only)."""
 
-    def __init__(self, fail_part: int | None = None):
+    def __init__(self, fail_part: int | None = None, lost_complete: bool = False):
         self.fail_part = fail_part
+        self.lost_complete = lost_complete
+        self.manifest: dict[str, Any] = {}
         self.parts: dict[int, int] = {}
         self.aborted: list[str] = []
         self.completed = False
@@ -152,12 +155,17 @@ class FakeClient:
                 self._in_flight -= 1
 
     def put_object(self, **kwargs: Any) -> dict[str, Any]:
+        self.manifest = json.loads(kwargs["Body"])
         return {}
 
     def complete_multipart_upload(self, **kwargs: Any) -> dict[str, Any]:
         numbers = [p["PartNumber"] for p in kwargs["MultipartUpload"]["Parts"]]
         assert numbers == sorted(numbers)
         self.completed = True
+        if self.lost_complete:
+            raise ClientError(
+                {"Error": {"Code": "NoSuchUpload", "Message": "gone"}}, "CompleteMultipartUpload"
+            )
         return {"ETag": '"x-3"'}
 
     def abort_multipart_upload(self, **kwargs: Any) -> dict[str, Any]:
@@ -165,19 +173,35 @@ class FakeClient:
         return {}
 
     def head_object(self, **kwargs: Any) -> dict[str, Any]:
-        raise ClientError({"Error": {"Code": "404", "Message": "Not Found"}}, "HeadObject")
+        if not self.completed:
+            raise ClientError({"Error": {"Code": "404", "Message": "Not Found"}}, "HeadObject")
+        return {
+            "ContentLength": self.manifest["size_bytes"],
+            "StorageClass": "GLACIER",
+            "ChecksumSHA256": self.manifest["checksum_sha256"],
+            "ETag": '"e-2"',
+        }
 
 
 def test_upload_splits_into_parts_and_bounds_concurrency() -> None:
     client = FakeClient()
     store = ArchiveStore(client, "bucket", ArchiverSettings(part_size_bytes=5 * MIB), upload_concurrency=2)
     chunks = (b"x" * 700_000 for _ in range(30))
-    with pytest.raises(ArchiveStoreError, match="does not exist"):
-        store.upload_stream("0_unit0001", chunks, "0_f", 21_000_000)
+    manifest = store.upload_stream("0_unit0001", chunks, "0_f", 21_000_000)
     assert client.parts == {1: 5 * MIB, 2: 5 * MIB, 3: 5 * MIB, 4: 5 * MIB, 5: 21_000_000 - 20 * MIB}
     assert client.completed
     assert client.peak_in_flight <= 2
     assert client.aborted == []
+    assert manifest.sha256 == hashlib.sha256(b"x" * 21_000_000).hexdigest()
+    assert manifest.verified_at is not None and client.manifest["verified_at"] == manifest.verified_at
+
+
+def test_lost_complete_answer_is_accepted_when_the_object_matches() -> None:
+    client = FakeClient(lost_complete=True)
+    store = ArchiveStore(client, "bucket", ArchiverSettings(part_size_bytes=5 * MIB))
+    manifest = store.upload_stream("0_unit0003", iter([b"z" * (6 * MIB)]), "0_f", 6 * MIB)
+    assert manifest.etag == '"e-2"'
+    assert manifest.parts == 2
 
 
 def test_failed_part_aborts_the_upload() -> None:
