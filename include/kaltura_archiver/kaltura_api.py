@@ -60,6 +60,24 @@ NOT_FOUND_CODES = frozenset({"ENTRY_ID_NOT_FOUND", "INVALID_ENTRY_ID"})
 _LONG_TOKEN = re.compile(r"[A-Za-z0-9+/_\-]{60,}={0,2}")
 
 
+class CompleteResponseClient(KalturaClient):  # type: ignore[misc]
+    """A KalturaClient that refuses a response body cut short.
+
+    KalturaClient parses with lxml's ``recover=True``, which turns half a document into a partial,
+    error-free result (a list page silently missing entries); every Kaltura response ends with
+    ``</xml>``, so a body without it is a transient transport error and is retried.
+    """
+
+    def parsePostResult(self, postResult: bytes) -> Any:  # noqa: N802, N803 - KalturaClient's names
+        """Check the document is complete, then parse it as KalturaClient does."""
+        if not bytes(postResult).rstrip().endswith(b"</xml>"):
+            raise KalturaClientException(
+                "incomplete response (the XML document is cut short)",
+                KalturaClientException.ERROR_INVALID_XML,
+            )
+        return super().parsePostResult(postResult)
+
+
 @dataclass(frozen=True, kw_only=True)
 class KalturaConnectionSettings:
     """How to reach Kaltura and start an admin session; built by the Airflow hook from the connection."""
@@ -162,7 +180,7 @@ class KalturaApi:
         """A KalturaClient without a logger (so no request JSON, and no KS, is ever logged)."""
         config = KalturaConfiguration(self.settings.service_url)
         config.requestTimeout = self.settings.request_timeout
-        return KalturaClient(config)
+        return CompleteResponseClient(config)
 
     def _thread_client(self) -> KalturaClient:
         client = getattr(self._local, "client", None)

@@ -18,6 +18,7 @@ flavors and the S3 state of the page from `ArchiveStore.inventory` (listings, no
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -67,7 +68,7 @@ class EntryView:
 
 @dataclass
 class SelectionStats:
-    """What a walk read and kept: server candidates, exact matches, pages."""
+    """What this selector read and kept so far (cumulative): candidates, matches, pages, states."""
 
     candidates: int = 0
     matched: int = 0
@@ -312,8 +313,6 @@ class Selector:
                     exempt_reason=exemption(entry, self.settings),
                 )
             )
-            key = state.state.value
-            self.stats.states[key] = self.stats.states.get(key, 0) + 1
         return views
 
     def iter_views(
@@ -329,16 +328,23 @@ class Selector:
         if progress is None:
             total = self.expected_total(flt, reference, bounded)
             progress = ProgressReporter(operation, total, flt.page_size, self.counter, self.log)
+        states: Counter[str] = Counter()
+        exempt = 0
         for page in self.iter_pages(flt, reference, bounded):
             views = self.enrich(page, flavors)
+            states.update(v.state.value for v in views)
+            exempt += sum(1 for v in views if v.exempt)
             progress.page_done(len(views))
             yield views
         progress.finish()
-        if self.stats.states:
+        for key, value in states.items():
+            self.stats.states[key] = self.stats.states.get(key, 0) + value
+        if states:
             self.log.info(
-                "%s: entries per state: %s",
+                "%s: entries per state: %s; exempt: %d",
                 operation,
-                ", ".join(f"{k}={v}" for k, v in sorted(self.stats.states.items())),
+                ", ".join(f"{k}={v}" for k, v in sorted(states.items())),
+                exempt,
             )
 
 

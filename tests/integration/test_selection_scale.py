@@ -106,3 +106,19 @@ def test_action_blocked_on_a_fifth_of_calls(kaltura_emulator: RunningEmulator, b
     assert all(v.entry.has_tag("archived_to_s3") == (index[v.entry_id] % 7 == 0) for v in views)
     assert fired > 0 and len(sleeps) == fired
     assert time.monotonic() - started < 120
+
+
+def test_truncated_responses_are_retried(kaltura_emulator: RunningEmulator, big: list[str]) -> None:
+    control = kaltura_emulator.control
+    control.add_fault(service="media", action="list", truncate=True, every_nth=3)
+    control.add_fault(service="flavorAsset", action="list", code="INTERNAL_SERVERL_ERROR", every_nth=2)
+    counter = CallCounter()
+    selector = Selector(make_api(kaltura_emulator, counter), ArchiverSettings())
+    try:
+        views = [v for page in selector.iter_views(EntryFilter(max_entries=2000), REF) for v in page]
+    finally:
+        control.clear_faults()
+    assert len({v.entry_id for v in views}) == 2000
+    index = {entry_id: i for i, entry_id in enumerate(big)}
+    assert all((v.original is not None) == (index[v.entry_id] % 100 == 0) for v in views)
+    assert counter.get("flavorAsset.list") == 7  # four pages; the 2nd, 4th and 6th calls fail
