@@ -221,3 +221,20 @@ def test_retry_policy_delay_bounds() -> None:
     assert policy.delay(1, rng=lambda: 0.0) == 0.25
     assert policy.delay(1, rng=lambda: 1.0) == 0.5
     assert policy.delay(10, rng=lambda: 1.0) == 30
+
+
+def test_truncated_response_is_refused_not_recovered() -> None:
+    from kaltura_archiver.kaltura_api import CompleteResponseClient
+    from KalturaClient import KalturaConfiguration
+
+    client = CompleteResponseClient(KalturaConfiguration("http://127.0.0.1:1"))
+    document = (
+        b'<?xml version="1.0" encoding="utf-8"?><xml><result><objectType>KalturaMediaListResponse</objectType>'
+        b"<objects><item><objectType>KalturaMediaEntry</objectType><id>0_a</id></item>"
+        b"<item><objectType>KalturaMediaEntry</objectType><id>0_b</id></item></objects>"
+        b"<totalCount>2</totalCount></result><executionTime>0.1</executionTime></xml>"
+    )
+    assert client.parsePostResult(document) is not None
+    with pytest.raises(KalturaClientException) as info:
+        client.parsePostResult(document[: len(document) // 2])
+    assert info.value.code == KalturaClientException.ERROR_INVALID_XML
