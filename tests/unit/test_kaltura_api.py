@@ -229,7 +229,8 @@ def test_truncated_response_is_refused_not_recovered() -> None:
 
     client = CompleteResponseClient(KalturaConfiguration("http://127.0.0.1:1"))
     document = (
-        b'<?xml version="1.0" encoding="utf-8"?><xml><result><objectType>KalturaMediaListResponse</objectType>'
+        b'<?xml version="1.0" encoding="utf-8"?><xml><result>'
+        b"<objectType>KalturaMediaListResponse</objectType>"
         b"<objects><item><objectType>KalturaMediaEntry</objectType><id>0_a</id></item>"
         b"<item><objectType>KalturaMediaEntry</objectType><id>0_b</id></item></objects>"
         b"<totalCount>2</totalCount></result><executionTime>0.1</executionTime></xml>"
