@@ -109,8 +109,19 @@ def child(mode: str, endpoint: str, size: int, key: str) -> dict[str, Any]:
         "seconds": seconds,
         "mb_per_s": size / seconds / 1e6,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "client_cpu_s": _cpu_seconds(resource.getrusage(resource.RUSAGE_SELF)),
         "calls": calls,
     }
+
+
+def _cpu_seconds(usage: resource.struct_rusage) -> float:
+    return float(usage.ru_utime + usage.ru_stime)
+
+
+def server_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) used so far by another process, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def run_child(mode: str, endpoint: str, size: int, key: str) -> dict[str, Any]:
@@ -181,12 +192,16 @@ def main() -> None:
                 with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
                     s3.create_bucket(Bucket=BUCKET)
                 key = f"0_bench_{mode}_{round_no}"
+                before = server_cpu_seconds(server.pid) if server is not None else 0.0
                 result = run_child(mode, endpoint, size, key)
+                if server is not None:
+                    result["server_cpu_s"] = server_cpu_seconds(server.pid) - before
                 s3.delete_object(Bucket=BUCKET, Key=key)
                 results[mode].append(result)
                 print(
                     f"round {round_no + 1} {mode:8s} {result['seconds']:7.2f} s "
-                    f"{result['mb_per_s']:7.1f} MB/s  peak RSS {result['peak_rss_mb']:6.1f} MB",
+                    f"{result['mb_per_s']:7.1f} MB/s  peak RSS {result['peak_rss_mb']:6.1f} MB  "
+                    f"CPU s: client {result['client_cpu_s']:.1f}, server {result.get('server_cpu_s', 0):.1f}",
                     flush=True,
                 )
         report(args.size_mb, endpoint, results)
@@ -210,6 +225,10 @@ def report(size_mb: int, endpoint: str, results: dict[str, list[dict[str, Any]]]
     print(f"plain boto3 upload_fileobj (best): {plain['mb_per_s']:.1f} MB/s, peak RSS {plain_rss:.0f} MB")
     print(f"ArchiveStore.upload_stream (best): {archive['mb_per_s']:.1f} MB/s, peak RSS {peak:.0f} MB")
     print(f"S3 calls of one upload_stream: {archive['calls']}")
+    for mode, runs in results.items():
+        client_cpu = statistics.median(r["client_cpu_s"] for r in runs)
+        server_cpu = statistics.median(r.get("server_cpu_s", 0.0) for r in runs)
+        print(f"median CPU seconds {mode:8s}: client {client_cpu:.1f}, S3 server {server_cpu:.1f}")
     listed = ", ".join(f"{r:.2f}" for r in round_ratios)
     print(f"ratio per round: {listed}; median {statistics.median(round_ratios):.2f}")
     verdict = "OK" if ratio >= 0.9 else "MISSED"
