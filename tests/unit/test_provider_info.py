@@ -12,8 +12,10 @@ from kaltura_archiver.airflow.hooks.kaltura import KalturaConnectionError, setti
 
 def test_connection_types_and_fields_are_registered() -> None:
     manager = ProvidersManager()
-    assert manager.hooks["kaltura"].hook_class_name == "kaltura_archiver.airflow.hooks.kaltura.KalturaHook"
-    assert manager.hooks["ldap"].package_name == "kaltura-archiver"
+    kaltura, ldap = manager.hooks["kaltura"], manager.hooks["ldap"]
+    assert kaltura is not None and ldap is not None
+    assert kaltura.hook_class_name == "kaltura_archiver.airflow.hooks.kaltura.KalturaHook"
+    assert ldap.package_name == "kaltura-archiver"
     widgets = manager.connection_form_widgets
     assert widgets["extra__kaltura__partner_id"].field["schema"]["title"] == "Partner ID"
     assert widgets["extra__kaltura__privileges"].field["value"] == "disableentitlement"
