@@ -9,6 +9,11 @@ from kaltura_archiver.airflow.operators.select import SelectEntriesOperator
 
 MAX_PARALLEL_ENTRIES = 8
 SELECTED = "ti.xcom_pull(task_ids='select')"
+# Manual runs follow the dry_run param; scheduled runs act only where the deployment opted in.
+DRY_RUN = (
+    "{{ params.dry_run and not (dag_run.run_type == 'scheduled' and "
+    "var.value.get('kaltura_archiver_live_schedules', 'false') | lower == 'true') }}"
+)
 
 
 def entry_action_tasks(operation: str, entry_operator: Any, question: str, **entry_kwargs: Any) -> Any:
@@ -19,13 +24,13 @@ def entry_action_tasks(operation: str, entry_operator: Any, question: str, **ent
     select = SelectEntriesOperator(task_id="select", operation=operation)
     approve = LiveRunApprovalOperator(
         task_id="approve",
-        dry_run="{{ params.dry_run }}",
+        dry_run=DRY_RUN,
         subject=f"{question} ({{{{ {SELECTED} | length }}}} entries)",
         body=f"First entries: {{{{ {SELECTED}[:50] | join(', ') }}}}",
     )
     act = entry_operator.partial(
         task_id=f"{operation}_entry",
-        dry_run="{{ params.dry_run }}",
+        dry_run=DRY_RUN,
         map_index_template="{{ task.entry_id }}",
         max_active_tis_per_dagrun=MAX_PARALLEL_ENTRIES,
         **entry_kwargs,
@@ -35,7 +40,7 @@ def entry_action_tasks(operation: str, entry_operator: Any, question: str, **ent
         operation=operation,
         select_task_id="select",
         entry_task_id=f"{operation}_entry",
-        dry_run="{{ params.dry_run }}",
+        dry_run=DRY_RUN,
     )
     select >> approve >> act >> summarize
     return summarize
