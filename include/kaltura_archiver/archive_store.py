@@ -21,7 +21,10 @@ Upload order, so that a crash at any point leaves a state the next run understan
   5. manifest rewritten with etag, version id and ``verified_at``.
 A crash before 3 leaves no object (an orphaned upload that `abort_orphaned_uploads` removes, and
 maybe a stale manifest the next upload overwrites); after 3, object and manifest agree and
-`verify_object` proves it.  Archives are never deleted by this module.
+`verify_object` proves it.  A lost answer to step 3 (S3 then says NoSuchUpload to the retry) is
+accepted when the object in place verifies.  Archives are never deleted by this module.
+Parts go up from a small thread pool (`upload_concurrency`, default 4), so memory stays within
+(upload_concurrency + 1) x part size plus one incoming chunk, whatever the content size.
 
 Inventory: S3 state of many entries comes from listings, never a HEAD per entry.  A selection of
 at most `SMALL_SELECTION` ids is answered by two prefix listings per id (the object, the
@@ -262,14 +265,15 @@ class ArchiveStore:
         )
 
     def _inventory_one(self, entry_id: str) -> ArchivedObject | None:
-        found = None
-        for item in self._list_page(prefix=entry_id, max_keys=100)["Contents"]:
-            if item["Key"] == entry_id:
-                found = item
+        # a key sorts before every longer key it prefixes, so one listed key answers "does it exist"
+        found = next(
+            (i for i in self._list_page(prefix=entry_id, max_keys=1)["Contents"] if i["Key"] == entry_id),
+            None,
+        )
         if found is None:
             return None
         manifest_key = self.manifest_key(entry_id)
-        manifests = self._list_page(prefix=manifest_key, max_keys=10)["Contents"]
+        manifests = self._list_page(prefix=manifest_key, max_keys=1)["Contents"]
         has_manifest = any(item["Key"] == manifest_key for item in manifests)
         return self._listed(
             entry_id,

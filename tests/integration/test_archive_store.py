@@ -196,6 +196,7 @@ def test_old_tool_archive_has_no_manifest(s3_bucket: tuple[Any, str]) -> None:
     big = store.inventory([f"0_none{i:04d}" for i in range(30)] + ["0_oldtool1"])["0_oldtool1"]
     assert big is not None and big.has_manifest is False
     assert store.read_manifest("0_oldtool1") is None
+    assert store.inventory(["0_oldtoo", "0_oldtool"]) == {"0_oldtoo": None, "0_oldtool": None}
     head = store.head("0_oldtool1")
     assert head is not None and head.storage_class == "GLACIER" and head.checksum_sha256 is None
 
