@@ -8,6 +8,11 @@ repeated (more than 500 sharing one second are paged within that second). Each r
 Server side the query applies what Kaltura evaluates exactly (status, media type, created and played
 windows, category, entry ids) plus the required tags as ``tagsMultiLikeAnd``, which Kaltura matches
 loosely; every entry is then checked with `EntryFilter.matches` (whole tags, ``!tag``, plays).
+media.list rather than eSearch: it filters statuses, media type, windows and categories exactly, and
+eSearch's tag matching is fuzzy too, so nothing would be pushed down that is not checked anyway.
+A response cut short is refused by `kaltura_api.CompleteResponseClient`, so a short page really is
+the end of a window.
+
 `Selector.count` is exact: a filter fully evaluated by Kaltura is counted from ``totalCount`` of
 createdAt windows below the cap (a few calls), any other by walking its candidates.
 
