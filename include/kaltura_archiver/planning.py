@@ -102,12 +102,15 @@ def why_left_alone(
     archived = entry.has_tag(settings.archived_tag)
     replaced = entry.has_tag(settings.replaced_tag)
     exempt = exemption(entry, settings)
+    no_ready_original = original is None or not original.is_ready
     if operation is Operation.ARCHIVE:
         if exempt:
             return state, "exempt"
         if state in (EntryState.ARCHIVED, EntryState.PLACEHOLDER):
             return state, "done before"
-        return state, "" if not archived else "tagged archived (repair or health)"
+        if archived:
+            return state, "tagged archived (repair or health)"
+        return state, "no READY original (see health)" if no_ready_original else ""
     if operation is Operation.REPLACE:
         if exempt:
             return state, "exempt"
@@ -117,6 +120,8 @@ def why_left_alone(
             return state, "not archived yet"
         if entry.created_at > years_ago(reference, settings.replace_min_age_years):
             return state, f"created less than {settings.replace_min_age_years:g} years ago"
+        if no_ready_original and not replaced:
+            return state, "no READY original (see health)"
         return state, ""
     if operation is Operation.RESTORE:
         return state, "" if replaced else "not replaced"
@@ -130,10 +135,13 @@ def plan_entries(
     settings: ArchiverSettings,
     reference: datetime,
     max_entries: int,
+    every_candidate: bool = False,
 ) -> Plan:
     """Keep the candidates `operation` can act on, at most `max_entries` (-1: all), first seen first.
 
-    Stops reading candidates once `max_entries` are kept, so a capped run costs no more than it needs.
+    With `every_candidate` (the user named the entries) each one gets a task, so each gets an outcome
+    of its own (done before, or an error saying why it cannot be worked on). Stops reading candidates
+    once `max_entries` are kept, so a capped run costs no more than it needs.
     """
     plan = Plan(operation)
     seen: set[str] = set()
@@ -143,7 +151,7 @@ def plan_entries(
         seen.add(entry.entry_id)
         state, reason = why_left_alone(operation, entry, original, s3_object, settings, reference)
         plan.states[state.value] += 1
-        if reason:
+        if reason and not every_candidate:
             plan.left_alone[reason] += 1
             continue
         if 0 <= max_entries <= len(plan.entry_ids):

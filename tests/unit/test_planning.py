@@ -75,3 +75,17 @@ def test_default_selection_used_only_without_criteria() -> None:
     user = filters_from_params(Operation.ARCHIVE, {"years": 2, "tag": ["lecture"]}, SETTINGS)
     assert len(user) == 1 and user[0].tags == ("lecture",) and user[0].unplayed_for is None
     assert default_filters(Operation.ARCHIVE, 3, SETTINGS)[0].tags == ("!archived_to_s3",)
+
+
+def test_entries_without_a_ready_original_are_left_to_health_unless_named() -> None:
+    broken = _orig("0_broken01")
+    broken = FlavorRecord(
+        flavor_id=broken.flavor_id, entry_id=broken.entry_id, is_original=True, status=-1, size_kb=10
+    )
+    candidates = [(_entry("0_broken01"), broken, None), (_entry("0_nonorig1"), None, None)]
+    plan = plan_entries(Operation.ARCHIVE, candidates, SETTINGS, NOW, max_entries=-1)
+    assert plan.entry_ids == [] and plan.left_alone["no READY original (see health)"] == 2
+    named = plan_entries(
+        Operation.ARCHIVE, candidates + _candidates()[:2], SETTINGS, NOW, -1, every_candidate=True
+    )
+    assert named.entry_ids == ["0_broken01", "0_nonorig1", "0_initial1", "0_archivd1"]

@@ -58,7 +58,8 @@ class SelectEntriesOperator(BaseOperator):
             self.log.info("  filter: %s", flt.describe())
         max_entries = -1 if filters[0].unlimited else filters[0].max_entries
         candidates = _candidates(runtime.selector, filters, reference, self.operation.value)
-        plan = plan_entries(self.operation, candidates, runtime.settings, reference, max_entries)
+        named = any(f.entry_ids for f in filters)
+        plan = plan_entries(self.operation, candidates, runtime.settings, reference, max_entries, named)
         for line in plan.lines():
             self.log.info("%s", line)
         self.log.info("Calls: %s", runtime.counter.summary())
