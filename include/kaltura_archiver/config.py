@@ -38,6 +38,8 @@ class ArchiverSettings:
     part_size_bytes: int = 16 * 1024 * 1024
     upload_chunk_bytes: int = 8 * 1024 * 1024
     manifest_prefix: str = "manifests/"
+    ready_poll_seconds: float = 30.0
+    glacier_poll_seconds: float = 600.0
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -68,6 +70,8 @@ class ArchiverSettings:
             yield f"restore_days must be >= 1, got {self.restore_days}"
         if self.part_size_bytes < 5 * 1024 * 1024:
             yield "part_size_bytes must be at least 5 MiB (the S3 multipart minimum)"
+        if self.ready_poll_seconds <= 0 or self.glacier_poll_seconds <= 0:
+            yield "ready_poll_seconds and glacier_poll_seconds must be positive"
         if self.upload_chunk_bytes < 64 * 1024:
             yield "upload_chunk_bytes must be at least 64 KiB"
 
