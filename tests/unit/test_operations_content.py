@@ -20,6 +20,7 @@ from kaltura_archiver.operations.kaltura_content import (
     stream_flavor,
     upload_chunks,
 )
+from kaltura_archiver.operations.memory import pin_mmap_threshold
 from kaltura_archiver.operations.outcome import EntryOutcome, Outcome
 from kaltura_archiver.operations.runner import classify_error
 from kaltura_archiver.operations.steplog import StepLog
@@ -327,3 +328,9 @@ def test_prefetch_stops_the_producer_when_the_consumer_stops() -> None:
     stream.close()  # type: ignore[attr-defined]
     assert closed.wait(5)
     assert len(produced) < 10
+
+
+def test_pin_mmap_threshold_is_applied_once_on_glibc() -> None:
+    first = pin_mmap_threshold()
+    assert pin_mmap_threshold() is first
+    assert isinstance(first, bool)

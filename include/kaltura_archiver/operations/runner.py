@@ -17,6 +17,7 @@ from kaltura_archiver.archive_store import (
 from kaltura_archiver.kaltura_api import KalturaApiError
 from kaltura_archiver.operations.context import OperationContext, PlaceholderError
 from kaltura_archiver.operations.kaltura_content import ContentTransferError
+from kaltura_archiver.operations.memory import pin_mmap_threshold
 from kaltura_archiver.operations.outcome import EntryOutcome, Outcome
 from kaltura_archiver.operations.state import LiveState
 from kaltura_archiver.operations.steplog import StepLog
@@ -60,6 +61,7 @@ def classify_error(err: Exception) -> tuple[str, bool]:
 
 def run_operation(ctx: OperationContext, entry_id: str, operation: str, body: Body) -> EntryOutcome:
     """Run `body` with a fresh step log; any Exception becomes a FAILED outcome (crashes propagate)."""
+    pin_mmap_threshold()
     log = ctx.steplog(entry_id, operation)
     try:
         result = body(log)
