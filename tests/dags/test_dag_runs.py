@@ -7,11 +7,12 @@ named by entry id in the metadata DB; bad params are refused before a run exists
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from tests.fixtures.dag_stack import DagRunResult, DagStack, small_entry
+from tests.fixtures.dag_stack import DagRunResult, DagStack, dag_run_count, small_entry
 
 pytest_plugins = ["tests.fixtures.dag_stack"]
 
@@ -144,3 +145,157 @@ def test_lifecycle_archive_replace_restore_health_dry_and_live(dag_stack: DagSta
     assert report["verdicts"].get("unhealthy", 0) == 0
     lines = (stack.reports / report["report"].split(str(stack.reports) + "/", 1)[1]).read_text().splitlines()
     assert len(lines) == len(everyone) + 1
+
+
+# -- params ------------------------------------------------------------------------------------
+
+
+def scheduler_params(dag: Any) -> Any:
+    """The DAG's params as the scheduler validates them when a run is created (serialized DAG)."""
+    from airflow.serialization.serialized_objects import DagSerialization
+
+    return DagSerialization.deserialize_dag(DagSerialization.serialize_dag(dag)).params
+
+
+BAD_PARAMS: list[tuple[str, dict[str, Any], str]] = [
+    ("kaltura_archive", {"years": -1}, "years"),
+    ("kaltura_archive", {"unplayed_for": -0.5}, "unplayed_for"),
+    ("kaltura_archive", {"years": "three"}, "years"),
+    ("kaltura_archive", {"dry_run": "no"}, "dry_run"),
+    ("kaltura_archive", {"max_entries": 1.5}, "max_entries"),
+    ("kaltura_archive", {"plays": "ten"}, "plays"),
+    ("kaltura_replace", {"status": [99]}, "status"),
+    ("kaltura_replace", {"status": ["DELETED"]}, "status"),
+    ("kaltura_replace", {"status": []}, "status"),
+    ("kaltura_restore", {"media_type": "movie"}, "media_type"),
+    ("kaltura_restore", {"tag": ["x" * 10_240]}, "tag"),
+    ("kaltura_repair", {"tag": ["archived_to_s3,flavors_deleted"]}, "tag"),
+    ("kaltura_health", {"entry_ids": ["0_abc'; DROP TABLE entries;--"]}, "entry_ids"),
+    ("kaltura_health", {"entry_ids": ["0_a*)(uid=*"]}, "entry_ids"),
+    ("kaltura_report", {"entry_ids": ["0_abcdefg\\"]}, "entry_ids"),
+    ("kaltura_report", {"entry_ids": [f"0_{i:08d}" for i in range(10_001)]}, "entry_ids"),
+    ("kaltura_report", {"mode": "pdf"}, "mode"),
+    ("kaltura_report", {"people": "yes"}, "people"),
+    ("kaltura_report", {"category": 0}, "category"),
+    ("kaltura_stats", {"years": -3}, "years"),
+    ("kaltura_stats", {"played_window_years": 1000}, "played_window_years"),
+]
+
+
+@pytest.mark.parametrize(("dag_id", "conf", "param"), BAD_PARAMS, ids=lambda v: str(v)[:40])
+def test_invalid_params_are_refused_with_the_message(
+    dag_objects: dict[str, Any], dag_id: str, conf: dict[str, Any], param: str
+) -> None:
+    from airflow.sdk.exceptions import ParamValidationError
+
+    params = scheduler_params(dag_objects[dag_id]).deep_merge(conf)
+    with pytest.raises(ParamValidationError, match=f"Invalid input for param {param}:"):
+        params.validate()
+
+
+def test_good_params_are_accepted(dag_objects: dict[str, Any]) -> None:
+    conf = {
+        "dry_run": False,
+        "years": 2.5,
+        "unplayed_for": 4,
+        "status": [2, 7],
+        "tag": ["lecture", "!archived_to_s3"],
+        "entry_ids": [f"0_{i:08d}" for i in range(10_000)],
+        "max_entries": -1,
+        "media_type": "audio",
+    }
+    assert scheduler_params(dag_objects["kaltura_archive"]).deep_merge(conf).validate()["unplayed_for"] == 4
+    for dag in dag_objects.values():
+        scheduler_params(dag).validate()
+
+
+def test_a_bad_trigger_creates_no_run(dag_stack: DagStack) -> None:
+    from airflow.sdk.exceptions import ParamValidationError
+
+    for dag_id, conf, message in [
+        ("kaltura_archive", {"years": -1, "dry_run": False}, "-1 is less than the minimum of 0"),
+        ("kaltura_replace", {"status": [99], "dry_run": False}, "99 is not one of"),
+        ("kaltura_restore", {"entry_ids": ["0_a*)(uid=*"], "dry_run": False}, "does not match"),
+    ]:
+        runs = dag_run_count(dag_id)
+        with pytest.raises(ParamValidationError, match=message):
+            dag_stack.run(dag_id, conf)
+        assert dag_run_count(dag_id) == runs
+    assert dag_stack.emulator.control.calls() == {}
+    assert dag_stack.keys() == {}
+
+
+# -- no-op over 10,000 archived entries ---------------------------------------------------------
+
+
+def test_noop_run_over_10000_archived_entries_maps_no_task(dag_stack: DagStack) -> None:
+    now = time.time()
+    entries = [
+        small_entry(now, 4 + (i % 300) / 100, None, size=1_000 + i % 977, tags=[ARCHIVED])
+        for i in range(10_000)
+    ]
+    ids = dag_stack.emulator.control.create_entries(entries)
+    objects = [
+        {"key": entry_id, "size": item["original_size"], "storage_class": "GLACIER"}
+        for entry_id, item in zip(ids, entries, strict=True)
+    ]
+    dag_stack.s3_server.control.seed(dag_stack.bucket, objects)
+    calls = dag_stack.emulator.control.calls()
+    dag_stack.s3_server.control.reset_counts()
+
+    # the user's filter matches all 10,000; every one is archived before, so no task is mapped
+    result = dag_stack.run("kaltura_archive", {"dry_run": False, "unplayed_for": 3, "max_entries": -1})
+    assert result.state == "success", result.tasks
+    assert result.value("select") == []
+    assert result.mapped("archive_entry") == []
+    assert result.value("summarize")["total"] == 0
+    assert kaltura_writes(calls, dag_stack.emulator.control.calls()) == {}
+    assert s3_writes(dag_stack.s3_server.control.counts()) == {}
+    assert len(dag_stack.keys()) == 10_000
+
+
+# -- stats backfill ----------------------------------------------------------------------------
+
+
+def test_stats_backfill_of_three_days_gives_three_different_rows(dag_stack: DagStack) -> None:
+    import pandas as pd
+
+    day = 24 * 3600
+    ends = [datetime(2025, 6, d, tzinfo=UTC) for d in (2, 3, 4)]
+    e1, e2, e3 = (end.timestamp() for end in ends)
+    created = [e1 - 40 * day, e1 - 2 * day, e1 - 3600, e1 + 6 * 3600, e2 - 3600, e2 + 3600]
+    played = [e1 - 2 * 3600, None, None, None, e2 + 3 * 3600, None]
+    entries = []
+    for created_at, played_at in zip(created, played, strict=True):
+        item = small_entry(created_at, 0, None)
+        item["last_played_at"] = None if played_at is None else int(played_at)
+        item["plays"] = 0 if played_at is None else 2
+        entries.append(item)
+    entries[0]["tags"] = [ARCHIVED]
+    dag_stack.emulator.control.create_entries(entries)
+
+    rows = []
+    for end in ends:
+        result = dag_stack.run("kaltura_stats", logical_date=end)
+        assert result.state == "success", result.tasks
+        rows.append(result.value("stats")["row"])
+
+    def expected(end: float) -> dict[str, Any]:
+        alive = [c <= end for c in created]
+        return {
+            "total_entries": sum(alive),
+            "created_1y_entries": sum(alive),
+            "archived_entries": 1,
+            "played_1y_entries": sum(1 for p in played if p is not None and p <= end),
+        }
+
+    assert [r["as_of"] for r in rows] == ["2025-06-02", "2025-06-03", "2025-06-04"]
+    for row, end in zip(rows, (e1, e2, e3), strict=True):
+        assert {k: row[k] for k in expected(end)} == expected(end)
+    assert [r["total_entries"] for r in rows] == [3, 5, 6]
+    assert [r["played_1y_entries"] for r in rows] == [1, 1, 2]
+
+    table = pd.read_csv(dag_stack.reports / "stats" / "kaltura_stats.csv")
+    assert list(table["as_of"]) == ["2025-06-02", "2025-06-03", "2025-06-04"]
+    assert list(table["total_entries"]) == [3, 5, 6]
+    assert (dag_stack.reports / "stats" / "kaltura_stats.png").stat().st_size > 1000
