@@ -212,11 +212,12 @@ def test_good_params_are_accepted(dag_objects: dict[str, Any]) -> None:
 def test_a_bad_trigger_creates_no_run(dag_stack: DagStack) -> None:
     from airflow.sdk.exceptions import ParamValidationError
 
-    for dag_id, conf, message in [
+    cases: list[tuple[str, dict[str, Any], str]] = [
         ("kaltura_archive", {"years": -1, "dry_run": False}, "-1 is less than the minimum of 0"),
         ("kaltura_replace", {"status": [99], "dry_run": False}, "99 is not one of"),
         ("kaltura_restore", {"entry_ids": ["0_a*)(uid=*"], "dry_run": False}, "does not match"),
-    ]:
+    ]
+    for dag_id, conf, message in cases:
         runs = dag_run_count(dag_id)
         with pytest.raises(ParamValidationError, match=message):
             dag_stack.run(dag_id, conf)
@@ -290,8 +291,8 @@ def test_stats_backfill_of_three_days_gives_three_different_rows(dag_stack: DagS
         }
 
     assert [r["as_of"] for r in rows] == ["2025-06-02", "2025-06-03", "2025-06-04"]
-    for row, end in zip(rows, (e1, e2, e3), strict=True):
-        assert {k: row[k] for k in expected(end)} == expected(end)
+    for row, end_epoch in zip(rows, (e1, e2, e3), strict=True):
+        assert {k: row[k] for k in expected(end_epoch)} == expected(end_epoch)
     assert [r["total_entries"] for r in rows] == [3, 5, 6]
     assert [r["played_1y_entries"] for r in rows] == [1, 1, 2]
 
