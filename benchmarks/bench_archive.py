@@ -9,7 +9,8 @@ is its own):
 * baseline: boto3 `upload_fileobj` (default TransferConfig, part size as the archiver's) of the
   same number of bytes, produced by the emulator's own content generator in process (no download).
 
-Prints seconds, MB/s, the ratio archive/baseline (target >= 0.9) and the archive's peak RSS
+Alternates the two --repeat times (a new entry each round) and prints medians: seconds, MB/s,
+the ratio archive/baseline (target >= 0.9) and the archive's peak RSS
 (target <= 256 MB). Usage: python benchmarks/bench_archive.py [--size-mb 1024] [--part-mb 16]
 [--chunk-kb 1024]. Both servers and the archiver share this machine's cores, so figures vary
 from run to run; the emulator's content generation competes with the S3 server for CPU.
@@ -21,7 +22,7 @@ import argparse
 import json
 import os
 import re
-import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -38,8 +39,12 @@ AWS = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFA
 
 
 def _peak_rss_mb() -> float:
-    """Peak resident set size of this process in MB (Linux reports KB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak RSS of this process in MB from /proc (VmHWM: unlike ru_maxrss, not inherited from the parent)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
 
 
 def _start(cmd: list[str], pattern: str, stream: str) -> tuple[subprocess.Popen[str], str]:
@@ -173,6 +178,9 @@ def main() -> None:
     parser.add_argument("--size-mb", type=int, default=1024)
     parser.add_argument("--part-mb", type=int, default=16)
     parser.add_argument("--chunk-kb", type=int, default=1024, help="download chunk size")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="rounds (archive then baseline); medians printed"
+    )
     parser.add_argument("--bucket", default="bench-archive")
     parser.add_argument("--child", choices=["archive", "baseline"])
     parser.add_argument("--entry-id", default="0_bench")
@@ -210,30 +218,38 @@ def main() -> None:
             from dev.kaltura_emulator.control import EmulatorControl
 
             size = args.size_mb * 1024 * 1024
-            entry_id = EmulatorControl(kaltura).create_entries(
-                [
-                    {
-                        "id": args.entry_id,
-                        "created_at": int(time.time()) - 6 * 365 * 86400,
-                        "original_size": size,
-                    }
-                ]
-            )[0]
             _s3_client(s3).create_bucket(Bucket=args.bucket)
-            archive = _child("archive", args, entry_id, kaltura, s3)
-            baseline = _child("baseline", args, entry_id, kaltura, s3)
+            archives, baselines = [], []
+            for round_ in range(args.repeat):
+                entry_id = EmulatorControl(kaltura).create_entries(
+                    [
+                        {
+                            "id": f"{args.entry_id}{round_}",
+                            "created_at": int(time.time()) - 6 * 365 * 86400,
+                            "original_size": size,
+                        }
+                    ]
+                )[0]
+                archives.append(_child("archive", args, entry_id, kaltura, s3))
+                baselines.append(_child("baseline", args, entry_id, kaltura, s3))
         finally:
             for proc in (emulator, s3_proc):
                 proc.terminate()
                 proc.wait(timeout=30)
     mb = args.size_mb
-    a_rate, b_rate = mb / archive["seconds"], mb / baseline["seconds"]
-    print(f"original size            {mb} MB (part size {args.part_mb} MB)")
-    print(f"archive (download+S3)    {archive['seconds']:.1f} s  {a_rate:.1f} MB/s")
-    print(f"plain boto3 upload       {baseline['seconds']:.1f} s  {b_rate:.1f} MB/s")
-    print(f"throughput ratio         {a_rate / b_rate:.2f}  (target >= 0.9)")
-    print(f"archive peak RSS         {archive['peak_rss_mb']:.0f} MB  (target <= 256 MB)")
-    print(f"boto3 peak RSS           {baseline['peak_rss_mb']:.0f} MB")
+    a_secs = statistics.median(r["seconds"] for r in archives)
+    b_secs = statistics.median(r["seconds"] for r in baselines)
+    ratios = sorted(
+        (mb / a["seconds"]) / (mb / b["seconds"]) for a, b in zip(archives, baselines, strict=True)
+    )
+    a_rate, b_rate = mb / a_secs, mb / b_secs
+    print(f"original size            {mb} MB (part size {args.part_mb} MB), {args.repeat} rounds, medians")
+    print(f"archive (download+S3)    {a_secs:.1f} s  {a_rate:.1f} MB/s")
+    print(f"plain boto3 upload       {b_secs:.1f} s  {b_rate:.1f} MB/s")
+    rounds = ", ".join(f"{r:.2f}" for r in ratios)
+    print(f"throughput ratio         {a_rate / b_rate:.2f}  (target >= 0.9; per round {rounds})")
+    print(f"archive peak RSS         {max(r['peak_rss_mb'] for r in archives):.0f} MB  (target <= 256 MB)")
+    print(f"boto3 peak RSS           {max(r['peak_rss_mb'] for r in baselines):.0f} MB")
 
 
 if __name__ == "__main__":

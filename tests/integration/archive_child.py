@@ -6,7 +6,6 @@ Reads its parameters as JSON on stdin (so the admin secret never appears in a pr
 from __future__ import annotations
 
 import json
-import resource
 import sys
 import time
 
@@ -14,6 +13,15 @@ from kaltura_archiver.archive_store import ArchiveStore
 from kaltura_archiver.config import ArchiverSettings
 from kaltura_archiver.kaltura_api import KalturaApi, KalturaConnectionSettings
 from kaltura_archiver.operations import OperationContext, archive_entry
+
+
+def peak_rss_mb() -> float:
+    """This process's peak RSS in MB from /proc (VmHWM: unlike ru_maxrss, not inherited from the parent)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
 
 
 def main() -> None:
@@ -42,7 +50,7 @@ def main() -> None:
                 "outcome": result.outcome.value,
                 "reason": result.reason,
                 "seconds": time.monotonic() - started,
-                "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "peak_rss_mb": peak_rss_mb(),
             }
         )
     )

@@ -107,6 +107,8 @@ def _replace(ctx: OperationContext, entry_id: str, log: StepLog, after_wait: boo
 
 def _continue_tagged(ctx: OperationContext, log: StepLog, state: LiveState, after_wait: bool) -> EntryOutcome:
     """Both tags set: finished, waiting, or interrupted before/while deleting or uploading."""
+    if state.converting:
+        return outcome(log, Outcome.WAITING_FOR_READY, "new content is still converting", state)
     if state.ready_original is not None:
         match = match_original(ctx, state, log, by_content=True)
         if not match.matches:
@@ -123,8 +125,6 @@ def _continue_tagged(ctx: OperationContext, log: StepLog, state: LiveState, afte
             f"interrupted replace: real original still present and matches S3 ({match.rule}); continuing"
         )
         return swap_to_placeholder(ctx, log, state, match_rule=match.rule)
-    if state.converting:
-        return outcome(log, Outcome.WAITING_FOR_READY, "new content is still converting", state)
     log.check("interrupted replace: no usable original, the video is in S3; continuing with the placeholder")
     return swap_to_placeholder(ctx, log, state, match_rule="tags")
 

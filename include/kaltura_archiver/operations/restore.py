@@ -72,6 +72,8 @@ def restore_content(ctx: OperationContext, log: StepLog, state: LiveState) -> En
     """Put the S3 video back as the content, then remove `flavors_deleted` (used by repair too)."""
     settings = ctx.settings
     assert state.archive is not None
+    if state.converting:
+        return outcome(log, Outcome.WAITING_FOR_READY, "new content is still converting", state)
     if state.ready_original is not None:
         if match_original(ctx, state, log, by_content=False).matches:
             log.check("the real video is back and READY, sizes verified against the S3 object")
@@ -87,8 +89,6 @@ def restore_content(ctx: OperationContext, log: StepLog, state: LiveState) -> En
                 " neither the placeholder nor the archived video; refusing to delete it",
                 state,
             )
-    elif state.converting:
-        return outcome(log, Outcome.WAITING_FOR_READY, "new content is still converting", state)
     if not state.archive.readable:
         if state.archive.restore_state == RESTORE_ONGOING:
             return outcome(log, Outcome.WAITING_FOR_GLACIER, "Glacier restore under way", state)
