@@ -88,6 +88,28 @@ def entry_states(stack: LocalStack, ids: list[str]) -> tuple[Counter[str], dict[
     return states, details
 
 
+def add_directory_people(stack: LocalStack, creators: list[str]) -> int:
+    """Directory entries for most owners: enabled, leaving, disabled; every fourth owner has left."""
+    from dev.ldap.slapd_server import DirectoryUser
+
+    states = ("authentication=enabled", "authentication=goingaway", "authentication=enabled", "")
+    units = ("Computer Science", "Music", "History", "Library")
+    users = []
+    for n, creator in enumerate(creators):
+        if n % 4 == 3:
+            continue
+        uid = creator.split("@")[0]
+        flags = (states[n % 4],) if states[n % 4] else ("authentication=disabled",)
+        users.append(
+            DirectoryUser(
+                uid, uid.title(), uid.title(), None if n % 5 == 0 else uid.title(), (units[n % 4],), flags
+            )
+        )
+    if stack.slapd is not None:
+        stack.slapd.add_users(users)
+    return len(users)
+
+
 def archive_bytes(stack: LocalStack) -> tuple[int, int]:
     s3 = stack.s3_client()
     count = size = 0
@@ -107,8 +129,11 @@ def main() -> int:
     stack = LocalStack(root=DEMO_ROOT, glacier_restore_seconds=5.0, conversion_seconds=1.0).start()
     results: list[DagResult] = []
     try:
-        ids = stack.kaltura_control.create_entries(demo_account(ENTRIES, SEED, time.time()))
-        print(f"Seeded a Kaltura account of {len(ids)} entries (ten years of uploads, many never played).")
+        account = demo_account(ENTRIES, SEED, time.time())
+        ids = stack.kaltura_control.create_entries(account)
+        people = add_directory_people(stack, sorted({str(e["creator_id"]) for e in account}))
+        print(f"Seeded a Kaltura account of {len(ids)} entries (ten years of uploads, many never played)")
+        print(f"and a directory of {people} of their {len({e['creator_id'] for e in account})} owners.")
         env = stack.airflow_env(DEMO_ROOT / "airflow_home")
         airflow = str(Path(sys.executable).with_name("airflow"))
         subprocess.run([airflow, "db", "migrate"], env=env, capture_output=True, check=True)
