@@ -92,14 +92,14 @@ def add_directory_people(stack: LocalStack, creators: list[str]) -> int:
     """Directory entries for most owners: enabled, leaving, disabled; every fourth owner has left."""
     from dev.ldap.slapd_server import DirectoryUser
 
-    states = ("authentication=enabled", "authentication=goingaway", "authentication=enabled", "")
+    states = ("authentication=enabled", "authentication=goingaway", "authentication=disabled")
     units = ("Computer Science", "Music", "History", "Library")
     users = []
     for n, creator in enumerate(creators):
         if n % 4 == 3:
             continue
         uid = creator.split("@")[0]
-        flags = (states[n % 4],) if states[n % 4] else ("authentication=disabled",)
+        flags = (states[n % 4],)
         users.append(
             DirectoryUser(
                 uid, uid.title(), uid.title(), None if n % 5 == 0 else uid.title(), (units[n % 4],), flags
