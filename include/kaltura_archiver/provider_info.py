@@ -55,7 +55,7 @@ def _ldap_connection_type() -> dict[str, Any]:
             },
             "active_filter": {
                 "label": "Active-user filter",
-                "description": "LDAP filter of an active user: with {uid} it is applied per user (the escaped "
+                "description": "LDAP filter of an active user: with {uid} it applies per user (the escaped "
                 "uid replaces {uid}); without, it is ANDed with the batched uid filter.",
                 "schema": {"type": ["string", "null"]},
             },
