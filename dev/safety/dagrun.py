@@ -72,6 +72,7 @@ class DagRunner:
         for dag in self.dags.values():
             make_fast(dag, poll_seconds)
         self.runs: list[RunResult] = []
+        self._serialized: dict[str, Any] = {}
 
     def run(self, dag_id: str, conf: dict[str, Any], logical_date: datetime | None = None) -> RunResult:
         """Trigger one run with `conf` as its params and wait for it to finish."""
@@ -92,6 +93,20 @@ class DagRunner:
         result.seconds = time.monotonic() - started
         self.runs.append(result)
         return result
+
+    def validate(self, dag_id: str, conf: dict[str, Any]) -> str | None:
+        """The trigger-time check alone (what `create_dagrun` runs first): the refusal message, or None."""
+        from airflow.exceptions import ParamValidationError
+        from airflow.serialization.serialized_objects import DagSerialization
+
+        if dag_id not in self._serialized:
+            dag = self.dags[dag_id]
+            self._serialized[dag_id] = DagSerialization.deserialize_dag(DagSerialization.serialize_dag(dag))
+        try:
+            self._serialized[dag_id].params.deep_merge(conf).validate()
+        except ParamValidationError as err:
+            return str(err)
+        return None
 
 
 def make_fast(dag: Any, poll_seconds: float) -> None:

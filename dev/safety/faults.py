@@ -34,7 +34,10 @@ class S3Fault:
 
 
 def kaltura_faults(rate: float, seed: int) -> list[KalturaFault]:
-    """API and download faults adding up to about `rate` of the calls of each route."""
+    """API and download faults adding up to about `rate` of the calls of each route.
+
+    Each download fault also fires once for sure early on, so a small run sees every kind.
+    """
     api = rate / 2
     download = rate / 2
     return [
@@ -49,6 +52,14 @@ def kaltura_faults(rate: float, seed: int) -> list[KalturaFault]:
         KalturaFault(
             "kaltura truncated download",
             {"service": "download", "truncate": True, "probability": download, "seed": seed + 3},
+        ),
+        KalturaFault(
+            "kaltura dropped download",
+            {"service": "download", "drop_mid_download": True, "every_nth": 2, "max_fires": 1},
+        ),
+        KalturaFault(
+            "kaltura truncated download",
+            {"service": "download", "truncate": True, "every_nth": 3, "max_fires": 1},
         ),
         KalturaFault(
             "kaltura slow call (300 ms)", {"latency_ms": 300, "probability": rate / 4, "seed": seed + 4}

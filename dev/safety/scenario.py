@@ -25,6 +25,7 @@ A summary table is printed to the original stdout; `--json` writes the full resu
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import random
@@ -53,12 +54,24 @@ class Profile:
     play_fraction: float = 0.5
     rounds: int = 4
     crash_original_bytes: int = 150_000
-    glacier_seconds: float = 1.5
+    glacier_seconds: float = 1.0
+    slow_conversion_seconds: float = 2.0
+    crash_conversion_seconds: float = 0.2
+    full_bad_input: bool = False
 
 
 PROFILES = {
-    "test": Profile(entries=200, old_fraction=0.08, max_original_bytes=120_000, rounds=3),
-    "bench": Profile(entries=600, old_fraction=0.3, max_original_bytes=600_000, fault_rate=0.15, rounds=5),
+    "test": Profile(entries=120, old_fraction=0.06, max_original_bytes=120_000, rounds=3),
+    "bench": Profile(
+        entries=400,
+        old_fraction=0.25,
+        max_original_bytes=600_000,
+        rounds=5,
+        glacier_seconds=2.0,
+        slow_conversion_seconds=3.0,
+        crash_original_bytes=2_000_000,
+        full_bad_input=True,
+    ),
 }
 
 
@@ -236,7 +249,12 @@ class Scenario:
 
         live = {"dry_run": False}
         plan = FaultPlan(
-            self.kaltura, self.s3, self.stack_bucket, rate=self.profile.fault_rate, seed=self.seed
+            self.kaltura,
+            self.s3,
+            self.stack_bucket,
+            rate=self.profile.fault_rate,
+            seed=self.seed,
+            conversion_seconds=self.profile.slow_conversion_seconds,
         )
         with plan:
             self.run("kaltura_health", {})
@@ -279,40 +297,42 @@ class Scenario:
 
     def crashes(self) -> None:
         """Kill the task of an entry at every step of archive, replace and restore; re-run; repair."""
-        from dev.safety.crash import run_in_child
+        from dev.safety.crash import run_children, run_in_child
 
+        self.kaltura.set_conversion_seconds(self.profile.crash_conversion_seconds)
+        crashed: list[str] = []
         for operation in CRASH_OPERATIONS:
             reference_id = self.prepared(operation, 1)[0]
             reference = run_in_child(operation, reference_id)
             steps = reference.steps
-            say(
-                f"{operation}: reference run {reference.outcome and reference.outcome.get('outcome')}: {steps}"
-            )
+            finished = (reference.outcome or {}).get("outcome") or reference.error
+            say(f"{operation}: reference run {finished}: {steps}")
             ids = self.prepared(operation, len(steps) + 1)
-            killed = []
-            for k, entry_id in enumerate(ids):
-                child = run_in_child(operation, entry_id, kill_at=k, hard=k % 2 == 0)
-                killed.append(child.killed)
+            children = run_children([(operation, e, k, k % 2 == 0) for k, e in enumerate(ids)])
+            for k, child in enumerate(children):
                 where = f"before step {k} ({steps[k]})" if k < len(steps) else "after the last step"
-                say(f"{operation} {entry_id}: killed={child.killed} {where}; exit {child.exit_code}")
+                say(f"{operation} {child.entry_id}: killed={child.killed} {where}; exit {child.exit_code}")
+            crashed.extend(ids)
             rerun = self.until_stable(f"kaltura_{operation}", {"dry_run": False, "entry_ids": ids}, rounds=3)
+            killed = sum(1 for child in children if child.killed)
             self.result.crashes[operation] = {
                 "steps": steps,
-                "reference_outcome": (reference.outcome or {}).get("outcome") or reference.error,
-                "killed": sum(killed),
-                "not_killed": len(killed) - sum(killed),
+                "reference_outcome": finished,
+                "killed": killed,
+                "not_killed": len(children) - killed,
                 "rerun": rerun.outcome_counts() if rerun else {},
             }
-        self.until_stable("kaltura_repair", {"dry_run": False, "entry_ids": self.crash_ids}, rounds=2)
+        self.until_stable("kaltura_repair", {"dry_run": False, "entry_ids": crashed}, rounds=2)
 
     def prepared(self, operation: str, count: int) -> list[str]:
-        """`count` fresh entries brought into the state `operation` works on."""
-        from dev.safety.crash import run_in_child
+        """`count` fresh entries brought into the state `operation` works on (tasks in child processes)."""
+        from dev.safety.crash import run_children
 
         ids = self.new_entries(count)
         for step in PREPARATION[operation]:
-            for entry_id in ids:
-                run_in_child(step, entry_id)
+            for child in run_children([(step, entry_id, None, True) for entry_id in ids]):
+                if not child.outcome or child.outcome.get("outcome") not in ("done", "done_before"):
+                    say(f"preparing {child.entry_id}: {step} ended {child.outcome or child.error}")
         if operation == "restore":
             for entry_id in ids:
                 self.kaltura.play(entry_id)
@@ -331,10 +351,11 @@ class Scenario:
         def restore_placeholder() -> None:
             os.environ[name] = saved
 
-        archived = [
-            e for e in self.crash_ids if "archived_to_s3" in self.kaltura.entry(e, sha256=False)["tags"]
-        ][:5]
-        results = bad_input_suite(self.runner, self.kaltura, self.s3, self.log_text)
+        self.kaltura.set_conversion_seconds(self.profile.crash_conversion_seconds)
+        archived = self.prepared("replace", 2)
+        results = bad_input_suite(
+            self.runner, self.kaltura, self.s3, self.log_text, full=self.profile.full_bad_input
+        )
         results += missing_placeholder(
             self.runner, archived, self.kaltura, self.s3, self.log_text, set_placeholder, restore_placeholder
         )
@@ -355,12 +376,9 @@ class Scenario:
         import boto3
 
         from dev.safety.checker import SafetyChecker
-        from dev.stack import AWS_KEY_ID, AWS_SECRET, BUCKET, PLACEHOLDER_BYTES, write_placeholder_video
+        from dev.stack import AWS_KEY_ID, AWS_SECRET, BUCKET, write_placeholder_video
 
         placeholder = write_placeholder_video(self.workdir / "stack" / "placeholder.mp4")
-        assert placeholder.stat().st_size >= PLACEHOLDER_BYTES
-        import hashlib
-
         client = boto3.client(
             "s3",
             endpoint_url=self.stack.s3.endpoint_url,
@@ -411,6 +429,37 @@ class Scenario:
         scanner.scan_tree(self.workdir / "stack" / "reports", "report")
         self.result.secrets = [asdict(f) for f in scanner.findings]
         self.result.scanned = dict(scanner.scanned)
+
+
+def merge(results: list[ScenarioResult]) -> ScenarioResult:
+    """One result from scenario processes that ran different phases side by side."""
+    merged = ScenarioResult("+".join(sorted({r.profile for r in results})))
+    for result in results:
+        merged.entries_checked += result.entries_checked
+        merged.entries_lost += result.entries_lost
+        merged.entries_inconsistent += result.entries_inconsistent
+        merged.problems += result.problems
+        merged.byte_compared += result.byte_compared
+        merged.crashes.update(result.crashes)
+        merged.runs += result.runs
+        merged.dag_runs += result.dag_runs
+        merged.bad_input += result.bad_input
+        merged.secrets += result.secrets
+        merged.ks_issued += result.ks_issued
+        for target, source in ((merged.faults, result.faults), (merged.states, result.states)):
+            for key, value in source.items():
+                target[key] = target.get(key, 0) + value
+        for key, value in result.scanned.items():
+            merged.scanned[key] = merged.scanned.get(key, 0) + value
+        for key, seconds in result.phase_seconds.items():
+            merged.phase_seconds[key] = max(merged.phase_seconds.get(key, 0.0), seconds)
+    return merged
+
+
+def result_from_json(data: dict[str, Any]) -> ScenarioResult:
+    """A ScenarioResult read back from `--json` output."""
+    fields = set(ScenarioResult.__dataclass_fields__)
+    return ScenarioResult(**{k: v for k, v in data.items() if k in fields})
 
 
 def summary_table(result: ScenarioResult) -> str:
