@@ -278,3 +278,35 @@ def test_no_secret_in_logs_or_outcomes(h: Harness, caplog: pytest.LogCaptureFixt
     assert "EXEC" in caplog.text
     assert h.emulator.admin_secret not in text
     assert ks not in text
+
+
+# -- repair ---------------------------------------------------------------------------------------------
+
+
+def test_repair_brings_back_the_video_of_an_archived_entry_that_lost_its_content(h: Harness) -> None:
+    entry_id = h.make("archived")
+    for flavor in h.state(entry_id)["flavors"]:
+        if flavor["status"] == 2:
+            delete_flavor(h.api, flavor["id"])
+    assert h.original_sha(entry_id) is None
+    result = OPERATIONS["repair"](h.ctx(), entry_id)
+    assert result.outcome is Outcome.DONE, result.reason
+    assert h.original_sha(entry_id) == h.real_sha[entry_id]
+    assert h.settings.replaced_tag not in h.tags(entry_id)
+
+
+def test_repair_only_untags_an_interrupted_replace_whose_real_video_is_intact(h: Harness) -> None:
+    entry_id = h.make("archived")
+    update_tags(h.api, entry_id, add=[h.settings.replaced_tag])
+    flavors = _flavor_ids(h, entry_id)
+    result = OPERATIONS["repair"](h.ctx(), entry_id)
+    assert result.outcome is Outcome.DONE, result.reason
+    assert _flavor_ids(h, entry_id) == flavors, "nothing deleted"
+    assert h.settings.replaced_tag not in h.tags(entry_id)
+
+
+def test_repair_reports_an_entry_it_cannot_repair(h: Harness) -> None:
+    entry_id = h.create(tags=(h.settings.archived_tag,))
+    result = OPERATIONS["repair"](h.ctx(), entry_id)
+    assert result.outcome is Outcome.FAILED
+    assert "cannot be repaired" in result.reason and "no S3 object" in result.reason

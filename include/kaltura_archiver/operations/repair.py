@@ -1,8 +1,8 @@
 """repair: put the right content back into an entry that fails the health check.
 
-Health (SPEC section 4, sizes only so that it is cheap): a READY original; an S3 object exactly
-when tagged `archived_to_s3`; `flavors_deleted` only together with `archived_to_s3`; archived and
-not replaced -> original matches S3; replaced -> original does not match S3.
+Health is `kaltura_archiver.health.check_health` (SPEC section 4, sizes only): a READY original;
+an S3 object exactly when tagged `archived_to_s3`; `flavors_deleted` only together with
+`archived_to_s3`; archived and not replaced -> original matches S3; replaced -> it does not.
 
 A sick entry is repaired only when it is tagged `archived_to_s3` and its S3 object exists, is
 verified and within the size limit. Then:
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from kaltura_archiver.health import Verdict, check_health
 from kaltura_archiver.operations.context import OperationContext
 from kaltura_archiver.operations.outcome import EntryOutcome, Outcome
 from kaltura_archiver.operations.replace import swap_to_placeholder
@@ -48,24 +49,11 @@ def repair_entry(ctx: OperationContext, entry_id: str, after_wait: bool = False)
     return result
 
 
-def health_problem(ctx: OperationContext, state: LiveState, log: StepLog) -> str | None:
-    """Why the entry fails the health check (size rule), or None when it is healthy."""
-    tags = ctx.settings
-    if state.ready_original is None:
-        return "no original flavor in status READY"
-    if state.archive is not None and not state.archived_tag:
-        return f"in S3 but not tagged {tags.archived_tag}"
-    if state.archive is None and state.archived_tag:
-        return f"tagged {tags.archived_tag} but not in S3"
-    if state.replaced_tag and not state.archived_tag:
-        return f"tagged {tags.replaced_tag} but not {tags.archived_tag}"
-    if state.archived_tag:
-        matches = match_original(ctx, state, log, by_content=False).matches
-        if not state.replaced_tag and not matches:
-            return f"tagged {tags.archived_tag}, not {tags.replaced_tag}, but the original does not match S3"
-        if state.replaced_tag and matches:
-            return f"tagged {tags.replaced_tag} but the original matches S3 (it is the real video)"
-    return None
+def health_problem(ctx: OperationContext, state: LiveState) -> str | None:
+    """Why the entry fails the health check (the health report's own rules), or None when it passes."""
+    assert state.entry is not None
+    row = check_health(state.entry, state.original, state.archive, ctx.settings)
+    return row.explanation if row.verdict is Verdict.UNHEALTHY else None
 
 
 def _repair(ctx: OperationContext, entry_id: str, log: StepLog) -> EntryOutcome:
@@ -74,7 +62,7 @@ def _repair(ctx: OperationContext, entry_id: str, log: StepLog) -> EntryOutcome:
     log.check(state.describe())
     if state.entry is None:
         return outcome(log, Outcome.FAILED, "entry not found in Kaltura")
-    sick = health_problem(ctx, state, log)
+    sick = health_problem(ctx, state)
     if sick is None:
         return outcome(log, Outcome.DONE_BEFORE, "healthy, nothing to repair", state)
     log.check(f"unhealthy: {sick}")
