@@ -68,16 +68,18 @@ def kaltura_faults(rate: float, seed: int) -> list[KalturaFault]:
 
 
 def s3_faults(rate: float, bucket: str) -> list[S3Fault]:
-    """S3 faults on the archive bucket adding up to about `rate` of its calls."""
-    return [
-        S3Fault("s3 500 InternalError", {"kind": "error500", "probability": rate * 0.4, "bucket": bucket}),
-        S3Fault("s3 503 SlowDown", {"kind": "slowdown503", "probability": rate * 0.2, "bucket": bucket}),
-        S3Fault("s3 dropped request", {"kind": "drop", "probability": rate * 0.2, "bucket": bucket}),
-        S3Fault(
-            "s3 dropped response",
-            {"kind": "drop", "phase": "response", "probability": rate * 0.2, "bucket": bucket},
-        ),
+    """S3 faults on the archive bucket adding up to about `rate` of its calls (each kind once for sure)."""
+    kinds = [
+        ("s3 500 InternalError", {"kind": "error500"}, 0.4),
+        ("s3 503 SlowDown", {"kind": "slowdown503"}, 0.2),
+        ("s3 dropped request", {"kind": "drop"}, 0.2),
+        ("s3 dropped response", {"kind": "drop", "phase": "response"}, 0.2),
     ]
+    rules = []
+    for number, (kind, spec, share) in enumerate(kinds):
+        rules.append(S3Fault(kind, {**spec, "every_nth": 5 + number, "max_hits": 1, "bucket": bucket}))
+        rules.append(S3Fault(kind, {**spec, "probability": rate * share, "bucket": bucket}))
+    return rules
 
 
 class FaultPlan:

@@ -29,6 +29,7 @@ import hashlib
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import time
@@ -40,6 +41,7 @@ from typing import Any
 YEAR = 365 * 86400
 DAY = 86400
 CRASH_OPERATIONS = ("archive", "replace", "restore")
+PHASES = ("lifecycle", *(f"crash-{operation}" for operation in CRASH_OPERATIONS), "bad-input")
 PREPARATION = {"archive": (), "replace": ("archive",), "restore": ("archive", "replace")}
 
 
@@ -256,24 +258,25 @@ class Scenario:
             seed=self.seed,
             conversion_seconds=self.profile.slow_conversion_seconds,
         )
-        with plan:
-            self.run("kaltura_health", {})
-            self.until_stable("kaltura_archive", {**live, "years": 3})
-            self.until_stable("kaltura_replace", {**live, "years": 3})
-            self.play_placeholders()
-            self.until_stable("kaltura_restore", {**live, "years": 1})
-            self.until_stable("kaltura_repair", live)
-            self.run("kaltura_health", {})
-            self.run("kaltura_report", {"people": True})
-            self.run("kaltura_stats", {})
-        self.result.faults = plan.injected()
-        for dag_id, conf in (
+        last: dict[str, Any] = {}
+        actions = (
             ("kaltura_archive", {**live, "years": 3}),
             ("kaltura_replace", {**live, "years": 3}),
             ("kaltura_restore", {**live, "years": 1}),
             ("kaltura_repair", live),
-        ):
-            self.until_stable(dag_id, conf, rounds=2)
+        )
+        with plan:
+            for dag_id, conf in actions:
+                if dag_id == "kaltura_restore":
+                    self.play_placeholders()
+                last[dag_id] = self.until_stable(dag_id, conf)
+            self.run("kaltura_health", {})
+            self.run("kaltura_report", {"people": True})
+            self.run("kaltura_stats", {})
+        self.result.faults = plan.injected()
+        for dag_id, conf in actions:
+            if last[dag_id] is None or last[dag_id].state != "success":
+                self.until_stable(dag_id, conf, rounds=2)
         self.run("kaltura_health", {})
 
     @property
@@ -295,13 +298,12 @@ class Scenario:
             self.kaltura.play(entry_id)
         say(f"played {len(played)} of {len(replaced)} placeholders")
 
-    def crashes(self) -> None:
-        """Kill the task of an entry at every step of archive, replace and restore; re-run; repair."""
+    def crashes(self, operations: tuple[str, ...] = CRASH_OPERATIONS) -> None:
+        """Kill the task of an entry at every step of each operation in turn; re-run the DAG; repair."""
         from dev.safety.crash import run_children, run_in_child
 
         self.kaltura.set_conversion_seconds(self.profile.crash_conversion_seconds)
-        crashed: list[str] = []
-        for operation in CRASH_OPERATIONS:
+        for operation in operations:
             reference_id = self.prepared(operation, 1)[0]
             reference = run_in_child(operation, reference_id)
             steps = reference.steps
@@ -312,7 +314,6 @@ class Scenario:
             for k, child in enumerate(children):
                 where = f"before step {k} ({steps[k]})" if k < len(steps) else "after the last step"
                 say(f"{operation} {child.entry_id}: killed={child.killed} {where}; exit {child.exit_code}")
-            crashed.extend(ids)
             rerun = self.until_stable(f"kaltura_{operation}", {"dry_run": False, "entry_ids": ids}, rounds=3)
             killed = sum(1 for child in children if child.killed)
             self.result.crashes[operation] = {
@@ -322,7 +323,7 @@ class Scenario:
                 "not_killed": len(children) - killed,
                 "rerun": rerun.outcome_counts() if rerun else {},
             }
-        self.until_stable("kaltura_repair", {"dry_run": False, "entry_ids": crashed}, rounds=2)
+        self.until_stable("kaltura_repair", {"dry_run": False}, rounds=2)
 
     def prepared(self, operation: str, count: int) -> list[str]:
         """`count` fresh entries brought into the state `operation` works on (tasks in child processes)."""
@@ -485,6 +486,49 @@ def summary_table(result: ScenarioResult) -> str:
     return "\n".join(lines)
 
 
+PARALLEL_GROUPS = ("lifecycle", "crash-archive,crash-replace", "crash-restore", "bad-input")
+
+
+class ScenarioFailed(RuntimeError):
+    """A scenario process ended without a result."""
+
+
+def run_parallel(
+    profile: str, root: Path, groups: tuple[str, ...] = PARALLEL_GROUPS, timeout: float = 900.0, seed: int = 1
+) -> ScenarioResult:
+    """One scenario process per group of phases, side by side (own stack, own Airflow home); merged."""
+    repo = Path(__file__).resolve().parents[2]
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(repo), os.environ.get("PYTHONPATH")]))
+    )
+    template = migrated_template(root)
+    running = []
+    for group in groups:
+        workdir = root / group.replace(",", "+")
+        command = [sys.executable, "-m", "dev.safety.scenario", "--profile", profile, "--seed", str(seed)]
+        command += ["--workdir", str(workdir), "--json", f"{workdir}.json", "--phases", group]
+        command += ["--template-db", str(template)]
+        running.append(
+            (group, workdir, subprocess.Popen(command, cwd=repo, env=env, stdout=subprocess.DEVNULL))
+        )
+    deadline = time.monotonic() + timeout
+    results = []
+    for group, workdir, process in running:
+        try:
+            process.wait(timeout=max(1.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        output = Path(f"{workdir}.json")
+        if not output.exists():
+            log = (workdir / "scenario.log").read_text(errors="replace")[-4000:]
+            raise ScenarioFailed(
+                f"scenario phases {group} ended with {process.returncode} and no result:\n{log}"
+            )
+        results.append(result_from_json(json.loads(output.read_text())))
+    return merge(results)
+
+
 def _redirect_output(log_path: Path) -> int:
     """Send fds 1 and 2 to the log; returns a duplicate of the original stdout."""
     saved = os.dup(1)
@@ -497,13 +541,27 @@ def _redirect_output(log_path: Path) -> int:
     return saved
 
 
-def _migrate(home: Path) -> None:
+def _migrate(home: Path, template: Path | None = None) -> None:
+    """Point Airflow at `home` and give it a migrated metadata DB (a copy of `template` when given)."""
     from dev.local_airflow import airflow_environment
 
     os.environ.update(airflow_environment(home))
-    os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "False"
+    if template is not None and template.exists():
+        shutil.copyfile(template, home / "airflow.db")
+        return
     airflow = Path(sys.executable).with_name("airflow")
     subprocess.run([str(airflow), "db", "migrate"], check=True, env=dict(os.environ))
+
+
+def migrated_template(root: Path) -> Path:
+    """Migrate one metadata DB under `root` for scenario processes to copy (saves a migration each)."""
+    from dev.local_airflow import airflow_environment
+
+    home = root / "template_airflow_home"
+    env = dict(os.environ, **airflow_environment(home))
+    airflow = Path(sys.executable).with_name("airflow")
+    subprocess.run([str(airflow), "db", "migrate"], check=True, env=env, capture_output=True)
+    return home / "airflow.db"
 
 
 def run_scenario(profile: str, workdir: Path, phases: tuple[str, ...], seed: int = 1) -> ScenarioResult:
@@ -515,8 +573,9 @@ def run_scenario(profile: str, workdir: Path, phases: tuple[str, ...], seed: int
         scenario.timed("seed", scenario.seed_account)
         if "lifecycle" in phases:
             scenario.timed("lifecycle", scenario.lifecycle)
-        if "crash" in phases:
-            scenario.timed("crash", scenario.crashes)
+        crash = tuple(op for op in CRASH_OPERATIONS if f"crash-{op}" in phases or "crash" in phases)
+        if crash:
+            scenario.timed("crash", lambda: scenario.crashes(crash))
         if "bad-input" in phases:
             scenario.timed("bad-input", scenario.bad_input)
         scenario.timed("check", scenario.check)
@@ -534,12 +593,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, required=True)
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--phases", default="lifecycle,crash,bad-input")
+    parser.add_argument("--template-db", type=Path, default=None, help="a migrated metadata DB to copy")
+    parser.add_argument("--phases", default=",".join(PHASES), help=f"comma-separated, of {', '.join(PHASES)}")
     args = parser.parse_args(argv)
     workdir = args.workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     saved = _redirect_output(workdir / "scenario.log")
-    _migrate(workdir / "airflow_home")
+    _migrate(workdir / "airflow_home", args.template_db)
     result = run_scenario(args.profile, workdir, tuple(args.phases.split(",")), args.seed)
     data = {**asdict(result), "crashes_injected": result.crashes_injected}
     if args.json is not None:

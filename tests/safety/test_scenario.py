@@ -1,70 +1,29 @@
 """The safety scenario in `make test`: lifecycle under faults, crashes at every step, bad input, secrets.
 
-Three scenario processes (dev/safety/scenario.py, profile `test`) run side by side, one per phase,
-each with its own local stack and Airflow home, driving the real DAGs; each ends with the
-independent checker and the secrets scan. The summary table is printed (run with -s to see it)
+Four scenario processes (dev/safety/scenario.py, profile `test`) run side by side, one per group
+of phases, each with its own local stack and Airflow home, driving the real DAGs; each ends with
+the independent checker and the secrets scan. The summary table is printed (run with -s to see it)
 and written to the module's temporary directory.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import pytest
 
 from dev.safety.bad_input import BAD_PARAMS
-from dev.safety.scenario import ScenarioResult, merge, result_from_json, summary_table
+from dev.safety.scenario import PARALLEL_GROUPS, ScenarioFailed, ScenarioResult, run_parallel, summary_table
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-PHASES = ("lifecycle", "crash", "bad-input")
 TIMEOUT_SECONDS = 420
 
 
 @pytest.fixture(scope="module")
 def safety(tmp_path_factory: pytest.TempPathFactory) -> ScenarioResult:
-    """Run the three phases in parallel processes and merge their results."""
+    """Run the phases in parallel processes and merge their results."""
     root = tmp_path_factory.mktemp("safety")
-    env = dict(
-        os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
-    )
-    running = []
-    for phase in PHASES:
-        workdir = root / phase
-        command = [
-            sys.executable,
-            "-m",
-            "dev.safety.scenario",
-            "--profile",
-            "test",
-            "--workdir",
-            str(workdir),
-            "--json",
-            str(root / f"{phase}.json"),
-            "--phases",
-            phase,
-        ]
-        running.append(
-            (phase, workdir, subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE))
-        )
-    deadline = time.monotonic() + TIMEOUT_SECONDS
-    results = []
-    for phase, workdir, process in running:
-        try:
-            process.communicate(timeout=max(1.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
-        output = root / f"{phase}.json"
-        if not output.exists():
-            log = (workdir / "scenario.log").read_text(errors="replace")[-4000:]
-            pytest.fail(f"scenario phase {phase} ended with {process.returncode} and no result:\n{log}")
-        results.append(result_from_json(json.loads(output.read_text())))
-    merged = merge(results)
+    try:
+        merged = run_parallel("test", root, timeout=TIMEOUT_SECONDS)
+    except ScenarioFailed as err:
+        pytest.fail(str(err))
     table = summary_table(merged)
     (root / "summary.txt").write_text(table + "\n")
     print("\n" + table)
@@ -114,12 +73,11 @@ def test_bad_input_is_refused_with_a_message_and_changes_nothing(safety: Scenari
     assert {case for case, _name, _value in BAD_PARAMS} <= cases
     placeholder = {b["dag_id"] for b in safety.bad_input if b["case"] == "placeholder video missing"}
     assert placeholder == {"kaltura_replace", "kaltura_repair"}
-    dags = {b["dag_id"] for b in safety.bad_input}
-    assert len(dags) == 7
+    assert len({b["dag_id"] for b in safety.bad_input}) == 7
 
 
 def test_no_secret_in_logs_xcom_or_reports(safety: ScenarioResult) -> None:
     assert safety.secrets == []
     assert safety.ks_issued > 0
-    assert safety.scanned.get("task and scenario log") == len(PHASES)
+    assert safety.scanned.get("task and scenario log") == len(PARALLEL_GROUPS)
     assert safety.scanned.get("metadata DB rows", 0) > 100
