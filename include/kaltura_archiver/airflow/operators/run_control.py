@@ -59,7 +59,11 @@ class SummarizeOutcomesOperator(BaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         ti = context["ti"]
-        selected = ti.xcom_pull(task_ids=self.select_task_id) or []
+        selected = ti.xcom_pull(task_ids=self.select_task_id)
+        if selected is None:
+            raise AirflowFailException(
+                f"{self.select_task_id} did not finish (see its log): no entry was touched, the run fails"
+            )
         outcomes = ti.xcom_pull(task_ids=self.entry_task_id) if selected else []
         if isinstance(outcomes, dict):
             outcomes = [outcomes]
