@@ -300,3 +300,84 @@ def test_stats_backfill_of_three_days_gives_three_different_rows(dag_stack: DagS
     assert list(table["as_of"]) == ["2025-06-02", "2025-06-03", "2025-06-04"]
     assert list(table["total_entries"]) == [3, 5, 6]
     assert (dag_stack.reports / "stats" / "kaltura_stats.png").stat().st_size > 1000
+
+
+# -- repair and a failing health run -------------------------------------------------------------
+
+
+def test_health_names_a_broken_entry_and_repair_fixes_it(
+    dag_stack: DagStack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.fixtures.emulator import make_client
+
+    stack, now = dag_stack, time.time()
+    ids = stack.emulator.control.create_entries(
+        [small_entry(now, 5, None, size=50_000 + 999 * i) for i in range(3)]
+    )
+    sizes = {e: stack.entry(e)["original_size"] for e in ids}
+    archived = stack.run("kaltura_archive", {"dry_run": False, "entry_ids": ids})
+    assert archived.state == "success", archived.tasks
+    broken = ids[1]
+    make_client(stack.emulator).flavorAsset.delete(stack.entry(broken)["original_flavor_id"])
+    assert stack.entry(broken)["original_flavor_id"] is None
+
+    capsys.readouterr()
+    health = stack.run("kaltura_health")
+    assert health.state == "failed"
+    assert health.task("health_report").state == "failed"
+    assert f"1 of 3 entries are unhealthy: {broken}" in capsys.readouterr().out
+    (report,) = (stack.reports / "health").glob("*.tsv")
+    rows = [line.split("\t") for line in report.read_text().splitlines()[1:]]
+    assert sorted(r[0] for r in rows) == sorted(ids)
+    assert [r[0] for r in rows if "unhealthy" in r] == [broken]
+
+    stack.s3_server.control.set_config(glacier_restore_seconds=1)
+    dry = run_dry(stack, "kaltura_repair", ids)
+    assert_named_by_entry(dry, "repair", {broken})
+    live = stack.run("kaltura_repair", {"dry_run": False})
+    assert live.state == "success", live.tasks
+    assert_named_by_entry(live, "repair", {broken})
+    assert live.entry_outcomes("repair")[broken]["outcome"] == "done"
+    repaired = stack.entry(broken)
+    assert repaired["status"] == 2 and repaired["original_size"] == sizes[broken]
+    assert ARCHIVED in repaired["tags"]
+    assert stack.run("kaltura_health").state == "success"
+
+
+# -- list and count reports ----------------------------------------------------------------------
+
+
+def test_report_dag_lists_flavors_counts_and_adds_people(dag_stack: DagStack, ldap_airflow_conn: str) -> None:
+    stack, now = dag_stack, time.time()
+    creators = ["alice@princeton.edu", "carol@princeton.edu", "nobody@princeton.edu", "dave"]
+    entries = [small_entry(now, 1 + i, None) for i in range(4)]
+    for item, creator in zip(entries, creators, strict=True):
+        item["creator_id"] = creator
+    ids = stack.emulator.control.create_entries(entries)
+    flavors = sum(len(stack.entry(e)["flavors"]) for e in ids)
+
+    count = stack.run("kaltura_report", {"mode": "count", "created_before": 2.5})
+    assert count.state == "success", count.tasks
+    assert count.value("entry_report")["count"] == 2
+
+    listed = stack.run("kaltura_report", {"mode": "flavor"})
+    assert listed.state == "success", listed.tasks
+    assert listed.value("entry_report")["rows"] == flavors
+
+    people = stack.run("kaltura_report", {"mode": "video", "people": True})
+    assert people.state == "success", people.tasks
+    (path,) = (stack.reports / "entries").glob("kaltura_video_*.tsv")
+    lines = path.read_text().splitlines()
+    header = lines[0].split("\t")
+    rows = {
+        r["entry_id"]: r for r in (dict(zip(header, line.split("\t"), strict=True)) for line in lines[1:])
+    }
+    assert set(rows) == set(ids)
+    owners = {rows[e]["creator_id"]: (rows[e]["owner_status"], rows[e]["owner_name"]) for e in ids}
+    assert owners == {
+        "alice@princeton.edu": ("active", "Alice A. Anders"),
+        "carol@princeton.edu": ("inactive", "Carol Chen"),
+        "nobody@princeton.edu": ("inactive", ""),
+        "dave": ("active", "Dave Dunn"),
+    }
+    assert all(rows[e]["status"] == "READY" for e in ids)
