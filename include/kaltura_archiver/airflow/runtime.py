@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from airflow.providers.amazon.aws.hooks.s3 import S3Hook
@@ -42,12 +42,27 @@ def build_runtime(
     return TaskRuntime(settings, api, store, selector, counter, s3_client)
 
 
-def reference_time(context: Any) -> datetime:
-    """The instant ages are computed from: the run's logical date, else when the run was due."""
+def reference_time(context: Any, explicit: Any = None) -> datetime:
+    """The instant ages are computed from: an explicit value, else the run's logical date, else its
+    data interval end, else when the run was due (runs triggered without a logical date), else now; UTC."""
     dag_run = context.get("dag_run")
-    value = context.get("logical_date") or getattr(dag_run, "logical_date", None)
-    if value is None and dag_run is not None:
-        value = dag_run.run_after
-    if value is None:
-        raise ValueError("the run has neither a logical date nor a run_after time")
-    return value
+    candidates = [
+        explicit,
+        context.get("logical_date"),
+        getattr(dag_run, "logical_date", None),
+        context.get("data_interval_end"),
+        getattr(dag_run, "run_after", None),
+    ]
+    for candidate in candidates:
+        if isinstance(candidate, str) and candidate:
+            candidate = datetime.fromisoformat(candidate)
+        if isinstance(candidate, datetime):
+            return candidate if candidate.tzinfo else candidate.replace(tzinfo=UTC)
+    return datetime.now(UTC)
+
+
+def as_bool(value: Any) -> bool:
+    """A templated flag: real bools, or strings such as "True" / "false" / "1"."""
+    if isinstance(value, str):
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    return bool(value)

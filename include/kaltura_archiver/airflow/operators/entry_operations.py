@@ -14,42 +14,20 @@ because `BaseOperator.dry_run` is a method.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException
 
-from kaltura_archiver.airflow.hooks.kaltura import KalturaHook
-from kaltura_archiver.airflow.settings import load_archiver_settings
+from kaltura_archiver.airflow.runtime import as_bool, build_runtime, reference_time
 from kaltura_archiver.airflow.triggers.kaltura_ready import KalturaEntryReadyTrigger
 from kaltura_archiver.airflow.triggers.s3_restore import S3ObjectRestoreTrigger
-from kaltura_archiver.archive_store import ArchiveStore
 from kaltura_archiver.operations import OPERATIONS, EntryOutcome, OperationContext, Outcome
 
 
 class EntryOperationFailed(AirflowException):
     """A transient failure of an entry operation: Airflow retries the task."""
-
-
-def as_bool(value: Any) -> bool:
-    """A templated flag: real bools, or strings such as "True"/"false"/"1"."""
-    if isinstance(value, str):
-        return value.strip().lower() in {"1", "true", "yes", "on"}
-    return bool(value)
-
-
-def reference_time(value: Any, context: Any) -> datetime:
-    """The reference time: explicit value, else the logical date, else the data interval end, else now."""
-    candidates = [value, context.get("logical_date"), context.get("data_interval_end")]
-    for candidate in candidates:
-        if isinstance(candidate, datetime):
-            return candidate if candidate.tzinfo else candidate.replace(tzinfo=UTC)
-        if isinstance(candidate, str) and candidate:
-            parsed = datetime.fromisoformat(candidate)
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    return datetime.now(UTC)
 
 
 class EntryOperationOperator(BaseOperator):
@@ -88,16 +66,13 @@ class EntryOperationOperator(BaseOperator):
 
     def build_context(self, context: Any) -> OperationContext:
         """Connections, settings, mode and reference time for the domain operation."""
-        settings = load_archiver_settings()
-        api = KalturaHook(kaltura_conn_id=self.kaltura_conn_id).get_api()
-        client = S3Hook(aws_conn_id=self.aws_conn_id).get_conn()
-        store = ArchiveStore(client, settings.bucket, settings)
+        runtime = build_runtime(self.kaltura_conn_id, self.aws_conn_id, self.log)
         return OperationContext(
-            api=api,
-            store=store,
-            settings=settings,
+            api=runtime.api,
+            store=runtime.store,
+            settings=runtime.settings,
             live=not as_bool(self.dry_run_flag),
-            now=reference_time(self.reference_time, context),
+            now=reference_time(context, self.reference_time),
             logger=self.log,
         )
 

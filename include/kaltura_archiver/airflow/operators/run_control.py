@@ -9,15 +9,9 @@ from airflow.providers.standard.operators.hitl import ApprovalOperator
 from airflow.sdk import BaseOperator, Context
 from airflow.sdk.exceptions import AirflowFailException
 
+from kaltura_archiver.airflow.runtime import as_bool
 from kaltura_archiver.airflow.settings import is_unattended
 from kaltura_archiver.run_summary import summarize_outcomes
-
-
-def as_bool(value: Any) -> bool:
-    """Rendered template values arrive as strings; 'False' must stay false."""
-    if isinstance(value, str):
-        return value.strip().lower() in {"1", "true", "yes", "on"}
-    return bool(value)
 
 
 class LiveRunApprovalOperator(ApprovalOperator):
