@@ -81,3 +81,4 @@ def test_no_secret_in_logs_xcom_or_reports(safety: ScenarioResult) -> None:
     assert safety.ks_issued > 0
     assert safety.scanned.get("task and scenario log") == len(PARALLEL_GROUPS)
     assert safety.scanned.get("metadata DB rows", 0) > 100
+    assert safety.scanned.get("report", 0) >= 3
