@@ -11,6 +11,8 @@ import os
 import tempfile
 from pathlib import Path
 
+import pytest
+
 from dev.local_airflow import airflow_environment
 
 _TEST_HOME = Path(tempfile.mkdtemp(prefix="kaltura-archiver-airflow-"))
@@ -24,3 +26,13 @@ pytest_plugins = [
     "tests.fixtures.ldap",
     "tests.fixtures.airflow",
 ]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `slow` run only with RUN_SLOW=1 (they print their figures; see benchmarks/)."""
+    if os.environ.get("RUN_SLOW") == "1":
+        return
+    skip = pytest.mark.skip(reason="slow: set RUN_SLOW=1 to run it")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
