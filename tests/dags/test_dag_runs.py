@@ -393,3 +393,24 @@ def test_report_dag_lists_flavors_counts_and_adds_people(dag_stack: DagStack, ld
         "dave": ("active", "Dave Dunn"),
     }
     assert all(rows[e]["status"] == "READY" for e in ids)
+
+
+def test_a_failed_entry_fails_the_run_and_is_named(
+    dag_stack: DagStack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stack, now = dag_stack, time.time()
+    good = small_entry(now, 5, None)
+    hollow = {**small_entry(now, 5, None), "flavors": False}
+    good_id, hollow_id = stack.emulator.control.create_entries([good, hollow])
+
+    capsys.readouterr()
+    result = stack.run("kaltura_archive", {"dry_run": False, "entry_ids": [good_id, hollow_id]})
+    assert result.state == "failed"
+    assert result.task("summarize").state == "failed"
+    assert_named_by_entry(result, "archive", {good_id, hollow_id})
+    outcomes = result.entry_outcomes("archive")
+    assert outcomes[good_id]["outcome"] == "done"
+    assert outcomes[hollow_id]["outcome"] == "failed"
+    assert f"1 of 2 entries failed: {hollow_id}" in capsys.readouterr().out
+    assert set(stack.keys()) == {good_id, f"manifests/{good_id}.json"}
+    assert ARCHIVED in stack.entry(good_id)["tags"] and ARCHIVED not in stack.entry(hollow_id)["tags"]
