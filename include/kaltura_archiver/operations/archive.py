@@ -20,7 +20,7 @@ from kaltura_archiver.operations.context import OperationContext
 from kaltura_archiver.operations.kaltura_content import prefetch, stream_flavor
 from kaltura_archiver.operations.outcome import EntryOutcome, Outcome
 from kaltura_archiver.operations.runner import outcome, run_operation
-from kaltura_archiver.operations.state import archive_problem, match_original, read_state, size_matches
+from kaltura_archiver.operations.state import LiveState, archive_problem, match_original, size_matches
 from kaltura_archiver.operations.steplog import StepLog
 from kaltura_archiver.operations.steps import set_tag
 
@@ -33,15 +33,11 @@ def archive_entry(ctx: OperationContext, entry_id: str, after_wait: bool = False
 
     Archive never waits; `after_wait` only gives all operations one signature.
     """
-    return run_operation(ctx, entry_id, OPERATION, lambda log: _archive(ctx, entry_id, log))
+    return run_operation(ctx, entry_id, OPERATION, lambda log, state: _archive(ctx, entry_id, log, state))
 
 
-def _archive(ctx: OperationContext, entry_id: str, log: StepLog) -> EntryOutcome:
+def _archive(ctx: OperationContext, entry_id: str, log: StepLog, state: LiveState) -> EntryOutcome:
     settings = ctx.settings
-    state = read_state(ctx, entry_id)
-    log.check(state.describe())
-    if state.entry is None:
-        return outcome(log, Outcome.FAILED, "entry not found in Kaltura")
     if state.archive is not None:
         if state.replaced_tag:
             if state.archived_tag:
@@ -82,7 +78,7 @@ def _archive(ctx: OperationContext, entry_id: str, log: StepLog) -> EntryOutcome
             " not archiving",
             state,
         )
-    exempt = exemption(state.entry, settings)
+    exempt = exemption(state.entry, settings) if state.entry is not None else ""
     if exempt:
         return outcome(log, Outcome.SKIPPED, f"exempt from archiving: {exempt}", state)
     original = state.ready_original

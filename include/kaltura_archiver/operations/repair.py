@@ -19,8 +19,6 @@ Anything else is reported as not repairable, with the reason.
 
 from __future__ import annotations
 
-import dataclasses
-
 from kaltura_archiver.health import Verdict, check_health
 from kaltura_archiver.operations.context import OperationContext
 from kaltura_archiver.operations.outcome import EntryOutcome, Outcome
@@ -32,7 +30,6 @@ from kaltura_archiver.operations.state import (
     archive_problem,
     is_placeholder,
     match_original,
-    read_state,
     within_size_limit,
 )
 from kaltura_archiver.operations.steplog import StepLog
@@ -43,10 +40,10 @@ OPERATION = "repair"
 
 def repair_entry(ctx: OperationContext, entry_id: str, after_wait: bool = False) -> EntryOutcome:
     """Repair one entry (dry run unless ctx.live); see the module docstring."""
-    result = run_operation(ctx, entry_id, OPERATION, lambda log: _repair(ctx, entry_id, log))
-    if after_wait and result.outcome is Outcome.DONE_BEFORE:
-        return dataclasses.replace(result, outcome=Outcome.DONE, reason=f"repaired ({result.reason})")
-    return result
+    resumed_as = "repaired" if after_wait else None
+    return run_operation(
+        ctx, entry_id, OPERATION, lambda log, state: _repair(ctx, entry_id, log, state), resumed_as
+    )
 
 
 def health_problem(ctx: OperationContext, state: LiveState) -> str | None:
@@ -56,12 +53,8 @@ def health_problem(ctx: OperationContext, state: LiveState) -> str | None:
     return row.explanation if row.verdict is Verdict.UNHEALTHY else None
 
 
-def _repair(ctx: OperationContext, entry_id: str, log: StepLog) -> EntryOutcome:
+def _repair(ctx: OperationContext, entry_id: str, log: StepLog, state: LiveState) -> EntryOutcome:
     settings = ctx.settings
-    state = read_state(ctx, entry_id)
-    log.check(state.describe())
-    if state.entry is None:
-        return outcome(log, Outcome.FAILED, "entry not found in Kaltura")
     sick = health_problem(ctx, state)
     if sick is None:
         return outcome(log, Outcome.DONE_BEFORE, "healthy, nothing to repair", state)

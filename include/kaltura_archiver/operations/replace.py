@@ -34,7 +34,6 @@ from kaltura_archiver.operations.state import (
     LiveState,
     archive_problem,
     match_original,
-    read_state,
     within_size_limit,
 )
 from kaltura_archiver.operations.steplog import StepLog
@@ -56,16 +55,16 @@ def replace_entry(ctx: OperationContext, entry_id: str, after_wait: bool = False
     `after_wait=True` is the call that follows a wait for READY: a finished placeholder state
     then counts as this run's DONE (thumbnail regenerated) instead of DONE_BEFORE.
     """
-    return run_operation(ctx, entry_id, OPERATION, lambda log: _replace(ctx, entry_id, log, after_wait))
+    return run_operation(
+        ctx, entry_id, OPERATION, lambda log, state: _replace(ctx, entry_id, log, state, after_wait)
+    )
 
 
-def _replace(ctx: OperationContext, entry_id: str, log: StepLog, after_wait: bool) -> EntryOutcome:
+def _replace(
+    ctx: OperationContext, entry_id: str, log: StepLog, state: LiveState, after_wait: bool
+) -> EntryOutcome:
     settings = ctx.settings
     ctx.placeholder.check()
-    state = read_state(ctx, entry_id)
-    log.check(state.describe())
-    if state.entry is None:
-        return outcome(log, Outcome.FAILED, "entry not found in Kaltura")
     if not state.archived_tag:
         what = "tagged flavors_deleted but" if state.replaced_tag else "entry is"
         return outcome(

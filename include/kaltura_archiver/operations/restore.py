@@ -17,8 +17,6 @@ removes the tag. An untagged entry whose original matches S3 is reported as rest
 
 from __future__ import annotations
 
-import dataclasses
-
 from kaltura_archiver.archive_store import RESTORE_ONGOING
 from kaltura_archiver.operations.context import OperationContext
 from kaltura_archiver.operations.outcome import EntryOutcome, Outcome
@@ -28,7 +26,6 @@ from kaltura_archiver.operations.state import (
     archive_problem,
     is_placeholder,
     match_original,
-    read_state,
 )
 from kaltura_archiver.operations.steplog import StepLog
 from kaltura_archiver.operations.steps import delete_all_flavors, put_archived_video, reread, set_tag
@@ -38,18 +35,14 @@ OPERATION = "restore"
 
 def restore_entry(ctx: OperationContext, entry_id: str, after_wait: bool = False) -> EntryOutcome:
     """Restore one entry's video from S3 (dry run unless ctx.live); see the module docstring."""
-    result = run_operation(ctx, entry_id, OPERATION, lambda log: _restore(ctx, entry_id, log))
-    if after_wait and result.outcome is Outcome.DONE_BEFORE:
-        return dataclasses.replace(result, outcome=Outcome.DONE, reason=f"restored from S3 ({result.reason})")
-    return result
+    resumed_as = "restored from S3" if after_wait else None
+    return run_operation(
+        ctx, entry_id, OPERATION, lambda log, state: _restore(ctx, entry_id, log, state), resumed_as
+    )
 
 
-def _restore(ctx: OperationContext, entry_id: str, log: StepLog) -> EntryOutcome:
+def _restore(ctx: OperationContext, entry_id: str, log: StepLog, state: LiveState) -> EntryOutcome:
     settings = ctx.settings
-    state = read_state(ctx, entry_id)
-    log.check(state.describe())
-    if state.entry is None:
-        return outcome(log, Outcome.FAILED, "entry not found in Kaltura")
     if state.archive is None:
         return outcome(log, Outcome.FAILED, f"no S3 object s3://{settings.bucket}/{entry_id}", state)
     problem = archive_problem(ctx, state)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -19,10 +20,10 @@ from kaltura_archiver.operations.context import OperationContext, PlaceholderErr
 from kaltura_archiver.operations.kaltura_content import ContentTransferError
 from kaltura_archiver.operations.memory import pin_mmap_threshold
 from kaltura_archiver.operations.outcome import EntryOutcome, Outcome
-from kaltura_archiver.operations.state import LiveState
+from kaltura_archiver.operations.state import LiveState, read_state
 from kaltura_archiver.operations.steplog import StepLog
 
-Body = Callable[[StepLog], EntryOutcome]
+Body = Callable[[StepLog, LiveState], EntryOutcome]
 
 
 def outcome(
@@ -59,12 +60,27 @@ def classify_error(err: Exception) -> tuple[str, bool]:
     return f"unexpected {type(err).__name__}: {err}", False
 
 
-def run_operation(ctx: OperationContext, entry_id: str, operation: str, body: Body) -> EntryOutcome:
-    """Run `body` with a fresh step log; any Exception becomes a FAILED outcome (crashes propagate)."""
+def run_operation(
+    ctx: OperationContext, entry_id: str, operation: str, body: Body, resumed_as: str | None = None
+) -> EntryOutcome:
+    """Read the entry's live state and run `body` on it with a fresh step log.
+
+    A missing entry and any Exception become a FAILED outcome (crashes propagate). With `resumed_as`
+    (the call after a wait), "done before" means this run's own work finished: DONE, `resumed_as`.
+    """
     pin_mmap_threshold()
     log = ctx.steplog(entry_id, operation)
     try:
-        result = body(log)
+        state = read_state(ctx, entry_id)
+        log.check(state.describe())
+        if state.entry is None:
+            result = outcome(log, Outcome.FAILED, "entry not found in Kaltura")
+        else:
+            result = body(log, state)
+            if resumed_as and result.outcome is Outcome.DONE_BEFORE:
+                result = dataclasses.replace(
+                    result, outcome=Outcome.DONE, reason=f"{resumed_as} ({result.reason})"
+                )
     except Exception as err:  # noqa: BLE001 - every failure is reported per entry
         reason, retryable = classify_error(err)
         result = outcome(log, Outcome.FAILED, reason, retryable=retryable, error=type(err).__name__)
