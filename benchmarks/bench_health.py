@@ -28,6 +28,8 @@ import boto3
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
+from dev.kaltura_emulator.control import EmulatorControl  # noqa: E402
+from dev.s3_server import S3DevControl  # noqa: E402
 from kaltura_archiver.archive_store import ArchiveStore  # noqa: E402
 from kaltura_archiver.config import ArchiverSettings  # noqa: E402
 from kaltura_archiver.filters import EntryFilter  # noqa: E402
@@ -35,9 +37,6 @@ from kaltura_archiver.kaltura_api import KalturaApi, KalturaConnectionSettings  
 from kaltura_archiver.listing import write_health  # noqa: E402
 from kaltura_archiver.progress import CallCounter  # noqa: E402
 from kaltura_archiver.selection import Selector  # noqa: E402
-
-from dev.kaltura_emulator.control import EmulatorControl  # noqa: E402
-from dev.s3_server import S3DevControl  # noqa: E402
 
 PARTNER_ID = 4321
 SECRET = "bench-admin-secret"

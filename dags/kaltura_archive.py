@@ -12,6 +12,7 @@ A dry run by default: untick `dry_run` to act.
 """
 
 from airflow.sdk import DAG
+
 from kaltura_archiver.airflow.action_tasks import entry_action_tasks
 from kaltura_archiver.airflow.dag_defaults import START_DATE, dag_tags, default_args
 from kaltura_archiver.airflow.operators.entry_operations import ArchiveEntryOperator

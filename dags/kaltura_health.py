@@ -11,6 +11,7 @@ and its error names them. Run `kaltura_repair` on those.
 """
 
 from airflow.sdk import DAG
+
 from kaltura_archiver.airflow.dag_defaults import HEALTH_REPORT, START_DATE, dag_tags, default_args
 from kaltura_archiver.airflow.operators.reports import HealthReportOperator
 from kaltura_archiver.airflow.params import report_params

@@ -11,6 +11,7 @@ ago are never replaced.
 """
 
 from airflow.sdk import DAG
+
 from kaltura_archiver.airflow.action_tasks import entry_action_tasks
 from kaltura_archiver.airflow.dag_defaults import START_DATE, dag_tags, default_args
 from kaltura_archiver.airflow.operators.entry_operations import ReplaceEntryOperator

@@ -10,6 +10,7 @@ Reports go to the reports location.
 """
 
 from airflow.sdk import DAG, Param
+
 from kaltura_archiver.airflow.dag_defaults import ENTRY_REPORT, START_DATE, dag_tags, default_args
 from kaltura_archiver.airflow.operators.reports import REPORT_MODES, EntryReportOperator
 from kaltura_archiver.airflow.params import report_params

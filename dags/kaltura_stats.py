@@ -14,6 +14,7 @@ Kaltura keeps no tag history: backfilled days show today's tags on the entries t
 
 from airflow.sdk import DAG, Param
 from airflow.timetables.interval import CronDataIntervalTimetable
+
 from kaltura_archiver.airflow.dag_defaults import START_DATE, STATS_TABLE, dag_tags, default_args
 from kaltura_archiver.airflow.operators.reports import StatsOperator
 

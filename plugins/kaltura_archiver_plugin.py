@@ -1,6 +1,7 @@
 """UI plugin: a "Kaltura archive" page (stats chart and table) in the Airflow navigation."""
 
 from airflow.plugins_manager import AirflowPlugin
+
 from kaltura_archiver.airflow.stats_page import create_app
 
 

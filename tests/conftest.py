@@ -25,6 +25,7 @@ pytest_plugins = [
     "tests.fixtures.s3",
     "tests.fixtures.ldap",
     "tests.fixtures.airflow",
+    "tests.fixtures.dag_stack",
 ]
 
 

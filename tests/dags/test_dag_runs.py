@@ -14,8 +14,6 @@ import pytest
 
 from tests.fixtures.dag_stack import DagRunResult, DagStack, dag_run_count, small_entry
 
-pytest_plugins = ["tests.fixtures.dag_stack"]
-
 pytestmark = pytest.mark.timeout(300)
 
 ARCHIVED, REPLACED = "archived_to_s3", "flavors_deleted"

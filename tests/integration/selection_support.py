@@ -8,7 +8,6 @@ from typing import Any
 from kaltura_archiver.filters import years_ago
 from kaltura_archiver.kaltura_api import KalturaApi, KalturaConnectionSettings, RetryPolicy
 from kaltura_archiver.progress import CallCounter
-
 from tests.fixtures.emulator import RunningEmulator
 
 REF = datetime.now(UTC).replace(microsecond=0)

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+
+from dev.s3_server import S3DevControl
 from kaltura_archiver.archive_store import (
     RESTORE_DONE,
     RESTORE_NOT_NEEDED,
@@ -23,8 +25,6 @@ from kaltura_archiver.archive_store import (
     StreamSizeMismatch,
 )
 from kaltura_archiver.config import ArchiverSettings
-
-from dev.s3_server import S3DevControl
 from tests.fixtures.s3 import S3Server
 
 pytestmark = pytest.mark.integration

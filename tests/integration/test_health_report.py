@@ -6,13 +6,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from kaltura_archiver.archive_store import ArchiveStore
 from kaltura_archiver.config import ArchiverSettings
 from kaltura_archiver.filters import EntryFilter
 from kaltura_archiver.listing import read_tsv, write_health
 from kaltura_archiver.progress import CallCounter
 from kaltura_archiver.selection import Selector
-
 from tests.fixtures.emulator import RunningEmulator
 from tests.integration.selection_support import REF, entry_spec, make_api
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from kaltura_archiver.airflow.hooks.kaltura import KalturaHook
 
 

@@ -6,12 +6,12 @@ import io
 from pathlib import Path
 
 import pytest
+
 from kaltura_archiver.config import ArchiverSettings
 from kaltura_archiver.filters import EntryFilter
 from kaltura_archiver.listing import FLAVOR_COLUMNS, VIDEO_COLUMNS, count, read_tsv, write_list
 from kaltura_archiver.progress import CallCounter
 from kaltura_archiver.selection import Selector
-
 from tests.fixtures.emulator import RunningEmulator
 from tests.integration.selection_support import REF, entry_spec, make_api
 

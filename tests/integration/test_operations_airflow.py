@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from airflow.sdk.exceptions import AirflowException, TaskDeferred
+
 from kaltura_archiver.airflow.operators.entry_operations import (
     ArchiveEntryOperator,
     EntryOperationFailed,
@@ -23,7 +24,6 @@ from kaltura_archiver.airflow.sensors.s3_restore import S3ObjectRestoredSensor
 from kaltura_archiver.airflow.triggers.kaltura_ready import KalturaEntryReadyTrigger
 from kaltura_archiver.airflow.triggers.s3_restore import S3ObjectRestoreTrigger
 from kaltura_archiver.operations import archive_entry, replace_entry
-
 from tests.integration.operations_harness import Harness, build_harness
 
 

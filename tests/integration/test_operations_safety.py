@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from kaltura_archiver.operations import OPERATIONS, Outcome
 from kaltura_archiver.operations.kaltura_content import (
     add_content,
@@ -16,7 +17,6 @@ from kaltura_archiver.operations.kaltura_content import (
     update_tags,
     upload_chunks,
 )
-
 from tests.integration.operations_harness import Harness, SimulatedCrash, build_harness, crash_at
 
 

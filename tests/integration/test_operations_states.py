@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kaltura_archiver.operations import OPERATIONS, Outcome
 
+from kaltura_archiver.operations import OPERATIONS, Outcome
 from tests.integration.operations_harness import PLACEHOLDER_BYTES, Harness, build_harness
 
 D, B, F = Outcome.DONE, Outcome.DONE_BEFORE, Outcome.FAILED

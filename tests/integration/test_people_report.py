@@ -11,6 +11,8 @@ from pathlib import Path
 import ldap
 import pandas as pd
 import pytest
+
+from dev.ldap.slapd_server import DirectoryUser, SlapdServer
 from kaltura_archiver.directory import (
     DirectoryAuthError,
     DirectoryConfig,
@@ -19,8 +21,6 @@ from kaltura_archiver.directory import (
     uid_filter,
 )
 from kaltura_archiver.people_report import enrich_report, enrich_report_file, read_report
-
-from dev.ldap.slapd_server import DirectoryUser, SlapdServer
 
 pytestmark = pytest.mark.integration
 
@@ -187,6 +187,7 @@ def test_hook_reads_the_connection_and_masks_the_password(
     ldap_airflow_conn: str, slapd: SlapdServer, tmp_path: Path
 ) -> None:
     from airflow.sdk._shared.secrets_masker import redact
+
     from kaltura_archiver.airflow.hooks.ldap_hook import LdapHook
 
     hook = LdapHook(ldap_conn_id=ldap_airflow_conn)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+
 from kaltura_archiver.config import ArchiverSettings
 from kaltura_archiver.filters import EntryFilter
 from kaltura_archiver.selection import Selector
-
 from tests.fixtures.emulator import RunningEmulator
 from tests.integration.selection_support import REF, entry_spec, make_api
 

@@ -7,11 +7,11 @@ import time
 from typing import Any
 
 import pytest
+
 from kaltura_archiver.config import ArchiverSettings
 from kaltura_archiver.filters import EntryFilter
 from kaltura_archiver.progress import CallCounter
 from kaltura_archiver.selection import Selector
-
 from tests.fixtures.emulator import RunningEmulator
 from tests.integration.selection_support import REF, ago, make_api
 

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+
+from dev.s3_server import Fault, classify
 from kaltura_archiver.archive_store import (
     RESTORE_DONE,
     RESTORE_ONGOING,
@@ -22,8 +24,6 @@ from kaltura_archiver.archive_store import (
     parse_restore,
 )
 from kaltura_archiver.config import ArchiverSettings
-
-from dev.s3_server import Fault, classify
 
 MIB = 1024 * 1024
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from kaltura_archiver.directory import (
     DEFAULT_ACTIVE_FILTER,
     DEFAULT_BASE_DN,

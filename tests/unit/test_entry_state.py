@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+
 from kaltura_archiver.config import ArchiverSettings
 from kaltura_archiver.entry_state import EntryState, classify_entry, exemption, sizes_match
 from kaltura_archiver.records import EntryRecord, FlavorRecord

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from kaltura_archiver.filters import DEFAULT_STATUSES, EntryFilter, FilterError, years_ago
 from kaltura_archiver.records import EntryRecord
 

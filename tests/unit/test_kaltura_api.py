@@ -7,6 +7,8 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from KalturaClient.exceptions import KalturaClientException, KalturaException
+
 from kaltura_archiver.kaltura_api import (
     KalturaApi,
     KalturaApiError,
@@ -14,7 +16,6 @@ from kaltura_archiver.kaltura_api import (
     RetryPolicy,
 )
 from kaltura_archiver.progress import CallCounter
-from KalturaClient.exceptions import KalturaClientException, KalturaException
 
 SECRET = "s3cr3t-admin-secret-value"
 
@@ -224,8 +225,9 @@ def test_retry_policy_delay_bounds() -> None:
 
 
 def test_truncated_response_is_refused_not_recovered() -> None:
-    from kaltura_archiver.kaltura_api import CompleteResponseClient
     from KalturaClient import KalturaConfiguration
+
+    from kaltura_archiver.kaltura_api import CompleteResponseClient
 
     client = CompleteResponseClient(KalturaConfiguration("http://127.0.0.1:1"))
     document = (

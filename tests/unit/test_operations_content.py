@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+
 from kaltura_archiver.kaltura_api import KalturaApiError
 from kaltura_archiver.operations.kaltura_content import (
     ContentTransferError,

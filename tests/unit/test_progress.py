@@ -6,6 +6,7 @@ import logging
 import threading
 
 import pytest
+
 from kaltura_archiver.progress import CallCounter, ProgressReporter
 
 

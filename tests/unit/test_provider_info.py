@@ -7,6 +7,7 @@ import json
 import pytest
 from airflow.providers_manager import ProvidersManager
 from airflow.sdk import Connection
+
 from kaltura_archiver.airflow.hooks.kaltura import KalturaConnectionError, settings_from_connection
 
 

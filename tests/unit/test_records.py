@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from kaltura_archiver.records import EntryRecord, FlavorRecord, pick_original
 from KalturaClient.Plugins.Core import (
     KalturaEntryStatus,
     KalturaFlavorAsset,
@@ -13,6 +12,8 @@ from KalturaClient.Plugins.Core import (
     KalturaMediaEntry,
     KalturaMediaType,
 )
+
+from kaltura_archiver.records import EntryRecord, FlavorRecord, pick_original
 
 
 def test_entry_from_kaltura_parses_tags_categories_and_times() -> None:

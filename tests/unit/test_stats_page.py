@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
+
 from kaltura_archiver.airflow.stats_page import create_app
 from kaltura_archiver.stats_history import draw_chart, upsert_row
 
