@@ -41,13 +41,15 @@ def draw_chart(frame: pd.DataFrame, png: Path) -> Path:
         if column in frame:
             top.plot(days, frame[column], marker="o", label=label)
     top.set_ylabel("entries")
-    top.legend(loc="upper left")
+    if top.lines:
+        top.legend(loc="upper left")
     top.set_title("Kaltura archive over time")
     for column, label in (("archived_tb", "archived (S3)"), ("archivable_tb", "archivable")):
         if column in frame:
             bottom.plot(days, frame[column], marker="o", label=label)
     bottom.set_ylabel("TB")
-    bottom.legend(loc="upper left")
+    if bottom.lines:
+        bottom.legend(loc="upper left")
     fig.autofmt_xdate()
     fig.tight_layout()
     png.parent.mkdir(parents=True, exist_ok=True)
