@@ -64,7 +64,10 @@ class _ReportOperator(BaseOperator):
             raise AirflowFailException(str(exc)) from None
 
     def runtime(self, with_s3: bool) -> TaskRuntime:
-        return build_runtime(self.kaltura_conn_id, self.aws_conn_id, self.log, with_s3=with_s3)
+        try:
+            return build_runtime(self.kaltura_conn_id, self.aws_conn_id, self.log, with_s3=with_s3)
+        except ValueError as exc:  # SettingsError, KalturaConnectionError: a setting to fix, not to retry
+            raise AirflowFailException(f"Invalid configuration, nothing was read: {exc}") from None
 
     def publish(self, runtime: TaskRuntime, local: Path, name: str) -> str:
         client = runtime.s3_client if runtime.s3_client is not None else _s3_client(self.aws_conn_id)
