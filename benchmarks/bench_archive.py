@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -32,10 +31,13 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from local_servers import BENCH_AWS, s3_client, start_emulator, start_s3_server  # noqa: E402
 
 SECRET = "bench-admin-secret-0123456789"
 PARTNER = 4321
-AWS = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1"}
+AWS = BENCH_AWS
 
 
 def _peak_rss_mb() -> float:
@@ -45,40 +47,6 @@ def _peak_rss_mb() -> float:
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
     raise RuntimeError("no VmHWM in /proc/self/status")
-
-
-def _start(cmd: list[str], pattern: str, stream: str) -> tuple[subprocess.Popen[str], str]:
-    """Start a server subprocess and read its URL from the first matching line of stdout/stderr."""
-    proc = subprocess.Popen(
-        cmd,
-        cwd=REPO,
-        env={**os.environ, **AWS, "PYTHONPATH": str(REPO)},
-        stdout=subprocess.PIPE if stream == "stdout" else subprocess.DEVNULL,
-        stderr=subprocess.PIPE if stream == "stderr" else subprocess.DEVNULL,
-        text=True,
-    )
-    pipe = proc.stdout if stream == "stdout" else proc.stderr
-    assert pipe is not None
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        line = pipe.readline()
-        found = re.search(pattern, line)
-        if found:
-            return proc, found.group(1)
-    proc.kill()
-    raise RuntimeError(f"{cmd[2]} did not start")
-
-
-def _s3_client(endpoint: str) -> Any:
-    import boto3
-
-    return boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        region_name=AWS["AWS_DEFAULT_REGION"],
-        aws_access_key_id=AWS["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=AWS["AWS_SECRET_ACCESS_KEY"],
-    )
 
 
 def child_archive(args: argparse.Namespace) -> dict[str, Any]:
@@ -97,7 +65,7 @@ def child_archive(args: argparse.Namespace) -> dict[str, Any]:
     api = KalturaApi(
         KalturaConnectionSettings(service_url=args.kaltura, partner_id=PARTNER, admin_secret=SECRET)
     )
-    store = ArchiveStore(_s3_client(args.s3), args.bucket, settings)
+    store = ArchiveStore(s3_client(args.s3), args.bucket, settings)
     ctx = OperationContext(api, store, settings, live=True, download_chunk_bytes=args.chunk_kb * 1024)
     started = time.monotonic()
     result = archive_entry(ctx, args.entry_id)
@@ -137,7 +105,7 @@ def child_baseline(args: argparse.Namespace) -> dict[str, Any]:
     """Plain boto3 upload of as many bytes; return seconds and peak RSS."""
     from boto3.s3.transfer import TransferConfig
 
-    client = _s3_client(args.s3)
+    client = s3_client(args.s3)
     size = args.size_mb * 1024 * 1024
     config = TransferConfig(multipart_chunksize=args.part_mb * 1024 * 1024)
     started = time.monotonic()
@@ -192,33 +160,13 @@ def main() -> None:
         print(json.dumps(result))
         return
     with tempfile.TemporaryDirectory() as data_dir:
-        emulator, kaltura = _start(
-            [
-                sys.executable,
-                "-m",
-                "dev.kaltura_emulator",
-                "--data-dir",
-                data_dir,
-                "--port",
-                "0",
-                "--partner-id",
-                str(PARTNER),
-                "--admin-secret",
-                SECRET,
-            ],
-            r"at (http://\S+)",
-            "stderr",
-        )
-        s3_proc, s3 = _start(
-            [sys.executable, "-m", "dev.s3_server", "--host", "127.0.0.1", "--port", "0"],
-            r"listening on (http://\S+)",
-            "stdout",
-        )
+        emulator, kaltura = start_emulator(data_dir, PARTNER, SECRET)
+        s3_proc, s3 = start_s3_server()
         try:
             from dev.kaltura_emulator.control import EmulatorControl
 
             size = args.size_mb * 1024 * 1024
-            _s3_client(s3).create_bucket(Bucket=args.bucket)
+            s3_client(s3).create_bucket(Bucket=args.bucket)
             archives, baselines = [], []
             for round_ in range(args.repeat):
                 entry_id = EmulatorControl(kaltura).create_entries(

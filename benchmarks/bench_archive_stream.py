@@ -26,6 +26,9 @@ from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from local_servers import s3_client, start_s3_server  # noqa: E402
 
 from dev.s3_server import S3DevControl  # noqa: E402
 
@@ -69,25 +72,12 @@ class GeneratedFile(io.RawIOBase):
         return filled
 
 
-def client(endpoint: str) -> Any:
-    """A boto3 S3 client for the endpoint with the test credentials."""
-    import boto3
-
-    return boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "testing"),
-        aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "testing"),
-    )
-
-
 def child(mode: str, endpoint: str, size: int, key: str) -> dict[str, Any]:
     """Run one upload in this process; return seconds, peak RSS and S3 calls."""
     from kaltura_archiver.archive_store import ArchiveStore
     from kaltura_archiver.config import ArchiverSettings
 
-    s3 = client(endpoint)
+    s3 = s3_client(endpoint)
     settings = ArchiverSettings(bucket=BUCKET)
     calls: dict[str, int] = {}
     started = time.monotonic()
@@ -148,22 +138,6 @@ def run_child(mode: str, endpoint: str, size: int, key: str) -> dict[str, Any]:
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
-def start_server() -> tuple[subprocess.Popen[str], str]:
-    """Start dev/s3_server.py on a free loopback port."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "dev.s3_server", "--port", "0"],
-        cwd=REPO_ROOT,
-        env=dict(os.environ, PYTHONPATH=str(REPO_ROOT)),
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    line = process.stdout.readline() if process.stdout else ""
-    if "listening on " not in line:
-        process.kill()
-        raise SystemExit(f"dev S3 server did not start: {line!r}")
-    return process, line.strip().rsplit(" ", 1)[1]
-
-
 def main() -> None:
     """Benchmark both upload paths and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
@@ -179,9 +153,9 @@ def main() -> None:
         return
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
-    server, endpoint = (None, args.endpoint) if args.endpoint else start_server()
+    server, endpoint = (None, args.endpoint) if args.endpoint else start_s3_server()
     try:
-        s3 = client(endpoint)
+        s3 = s3_client(endpoint)
         results: dict[str, list[dict[str, Any]]] = {"plain": [], "archive": []}
         print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs", flush=True)
         for round_no in range(args.rounds):

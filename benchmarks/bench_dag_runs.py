@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -29,34 +28,14 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from local_servers import BENCH_AWS, s3_client, start_emulator, start_s3_server  # noqa: E402
 
 SECRET = "bench-admin-secret-0123456789"
 PARTNER = 4321
-AWS = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1"}
+AWS = BENCH_AWS
 NOOP_TARGET_SECONDS = 60.0
-
-
-def _start(cmd: list[str], pattern: str, stream: str, log: Path) -> tuple[subprocess.Popen[str], str]:
-    """Start a server subprocess and read its URL from the first matching line of stdout/stderr."""
-    with open(log, "w") as sink:
-        proc = subprocess.Popen(
-            cmd,
-            cwd=REPO,
-            env={**os.environ, **AWS, "PYTHONPATH": str(REPO)},
-            stdout=subprocess.PIPE if stream == "stdout" else sink,
-            stderr=subprocess.PIPE if stream == "stderr" else sink,
-            text=True,
-        )
-    pipe = proc.stdout if stream == "stdout" else proc.stderr
-    assert pipe is not None
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        line = pipe.readline()
-        found = re.search(pattern, line)
-        if found:
-            return proc, found.group(1)
-    proc.kill()
-    raise RuntimeError(f"{cmd[2]} did not start")
 
 
 def _durations(dag_id: str, run_id: str) -> dict[str, list[float]]:
@@ -103,16 +82,7 @@ def _archived_account(control: Any, s3_control: Any, bucket: str, n: int) -> Non
 
 
 def _bucket(s3: str, bucket: str) -> str:
-    import boto3
-
-    client = boto3.client(
-        "s3",
-        endpoint_url=s3,
-        region_name=AWS["AWS_DEFAULT_REGION"],
-        aws_access_key_id=AWS["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=AWS["AWS_SECRET_ACCESS_KEY"],
-    )
-    client.create_bucket(Bucket=bucket)
+    s3_client(s3).create_bucket(Bucket=bucket)
     os.environ["AIRFLOW_VAR_KALTURA_ARCHIVER_BUCKET"] = bucket
     return bucket
 
@@ -196,32 +166,10 @@ def main() -> None:
         os.environ["AIRFLOW__LOGGING__LOGGING_LEVEL"] = "WARNING"
         airflow = Path(sys.executable).with_name("airflow")
         subprocess.run([str(airflow), "db", "migrate"], check=True, capture_output=True)
-        emulator, kaltura = _start(
-            [
-                sys.executable,
-                "-m",
-                "dev.kaltura_emulator",
-                "--data-dir",
-                str(work / "kaltura"),
-                "--port",
-                "0",
-                "--partner-id",
-                str(PARTNER),
-                "--admin-secret",
-                SECRET,
-                "--conversion-seconds",
-                "0.3",
-            ],
-            r"at (http://\S+)",
-            "stderr",
-            work / "kaltura.log",
+        emulator, kaltura = start_emulator(
+            work / "kaltura", PARTNER, SECRET, "--conversion-seconds", "0.3", log_path=work / "kaltura.log"
         )
-        s3_proc, s3 = _start(
-            [sys.executable, "-m", "dev.s3_server", "--host", "127.0.0.1", "--port", "0"],
-            r"listening on (http://\S+)",
-            "stdout",
-            work / "s3.log",
-        )
+        s3_proc, s3 = start_s3_server(log_path=work / "s3.log")
         try:
             bench(args, kaltura, s3, work)
         finally:

@@ -7,9 +7,7 @@ Target on this machine: under 0.2 s each, measured through the real KalturaClien
 from __future__ import annotations
 
 import argparse
-import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -19,6 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from KalturaClient import KalturaClient, KalturaConfiguration  # noqa: E402
 from KalturaClient.Plugins.Core import (  # noqa: E402
@@ -34,6 +33,7 @@ from KalturaClient.Plugins.ElasticSearch import (  # noqa: E402
     KalturaESearchOperatorType,
     KalturaESearchRange,
 )
+from local_servers import start_emulator  # noqa: E402
 
 from dev.kaltura_emulator.control import EmulatorControl  # noqa: E402
 
@@ -64,30 +64,6 @@ def unplayed_search(now: int) -> KalturaESearchEntryParams:
     return params
 
 
-def start_server(data_dir: str) -> tuple[subprocess.Popen[str], str]:
-    """Run the emulator as its own process (as the demo does); return it and its base URL."""
-    command = [
-        sys.executable,
-        "-m",
-        "dev.kaltura_emulator",
-        "--data-dir",
-        data_dir,
-        "--port",
-        "0",
-        "--partner-id",
-        str(PARTNER_ID),
-        "--admin-secret",
-        ADMIN_SECRET,
-    ]
-    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, cwd=ROOT)
-    assert process.stderr is not None
-    match = re.search(r"at (http://\S+)", process.stderr.readline())
-    if not match:
-        process.kill()
-        raise SystemExit("emulator did not start")
-    return process, match.group(1)
-
-
 def timed(client: KalturaClient, call: Callable[[], object]) -> tuple[float, float]:
     """(round-trip seconds through the client, server executionTime) of one call."""
     started = time.monotonic()
@@ -112,7 +88,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=10)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as data_dir:
-        process, url = start_server(data_dir)
+        process, url = start_emulator(data_dir, PARTNER_ID, ADMIN_SECRET)
         try:
             control = EmulatorControl(url)
             started = time.monotonic()

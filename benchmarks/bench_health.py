@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -23,10 +21,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import boto3
-
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from local_servers import s3_client, start_emulator, start_s3_server  # noqa: E402
 
 from dev.kaltura_emulator.control import EmulatorControl  # noqa: E402
 from dev.s3_server import S3DevControl  # noqa: E402
@@ -46,23 +45,6 @@ AWS_ENV = {
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_DEFAULT_REGION": "us-east-1",
 }
-
-
-def start(args: list[str], pattern: str, log_path: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """Start a dev server module (output to ``log_path``) and wait for the line announcing its URL."""
-    env = {**os.environ, **AWS_ENV, "PYTHONPATH": str(REPO_ROOT)}
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", *args], cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-        )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and process.poll() is None:
-        match = re.search(pattern, log_path.read_text(errors="replace"))
-        if match:
-            return process, match.group(1)
-        time.sleep(0.1)
-    process.kill()
-    raise RuntimeError(f"{args[0]} did not start; see {log_path}")
 
 
 def seed(control: EmulatorControl, s3: S3DevControl, n: int) -> dict[str, int]:
@@ -107,22 +89,8 @@ def main() -> int:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     work = Path(tempfile.mkdtemp(prefix="bench_health_"))
-    kaltura, kaltura_url = start(
-        [
-            "dev.kaltura_emulator",
-            "--data-dir",
-            str(work / "kaltura"),
-            "--port",
-            "0",
-            "--partner-id",
-            str(PARTNER_ID),
-            "--admin-secret",
-            SECRET,
-        ],
-        r"at (http://\S+)",
-        work / "kaltura.log",
-    )
-    s3_proc, s3_url = start(["dev.s3_server", "--port", "0"], r"listening on (http://\S+)", work / "s3.log")
+    kaltura, kaltura_url = start_emulator(work / "kaltura", PARTNER_ID, SECRET, log_path=work / "kaltura.log")
+    s3_proc, s3_url = start_s3_server(log_path=work / "s3.log")
     try:
         t0 = time.monotonic()
         seeded = seed(EmulatorControl(kaltura_url), S3DevControl(s3_url), args.entries)
@@ -136,13 +104,7 @@ def main() -> int:
             counter=counter,
         )
         settings = ArchiverSettings(bucket=BUCKET)
-        client = boto3.client(
-            "s3",
-            endpoint_url=s3_url,
-            aws_access_key_id=AWS_ENV["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=AWS_ENV["AWS_SECRET_ACCESS_KEY"],
-            region_name=AWS_ENV["AWS_DEFAULT_REGION"],
-        )
+        client = s3_client(s3_url)
         store = ArchiveStore(client, BUCKET, settings, calls=lambda op: counter.add(f"s3.{op}"))
         selector = Selector(api, settings, inventory=store.inventory)
         out = Path(args.out) if args.out else work / "health.tsv"
