@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from kaltura_archiver.kaltura_api import KalturaApi, KalturaApiError
-from kaltura_archiver.operations.readiness import ERROR, READY, Readiness, check_ready
+if TYPE_CHECKING:
+    from kaltura_archiver.kaltura_api import KalturaApi
+
+# The triggerer imports this module inside its event loop: the Kaltura client is imported in the
+# polling thread instead, so loading the trigger never blocks the loop.
 
 
 class KalturaEntryReadyTrigger(BaseTrigger):
@@ -37,29 +40,29 @@ class KalturaEntryReadyTrigger(BaseTrigger):
             },
         )
 
-    def _poll(self) -> Readiness:
-        """One blocking check (runs in a thread)."""
-        if self._api is None:
-            from kaltura_archiver.airflow.hooks.kaltura import KalturaHook
+    def _poll(self) -> tuple[bool, str, str]:
+        """One blocking check (runs in a thread): (final, status, message); transient errors are not final."""
+        from kaltura_archiver.kaltura_api import KalturaApiError
+        from kaltura_archiver.operations.readiness import ERROR, READY, check_ready
 
-            self._api = KalturaHook(kaltura_conn_id=self.kaltura_conn_id).get_api()
-        return check_ready(self._api, self.entry_id)
+        try:
+            if self._api is None:
+                from kaltura_archiver.airflow.hooks.kaltura import KalturaHook
+
+                self._api = KalturaHook(kaltura_conn_id=self.kaltura_conn_id).get_api()
+            result = check_ready(self._api, self.entry_id)
+        except KalturaApiError as err:
+            if err.retryable:
+                return False, "transient", f"transient Kaltura error {err.code}"
+            return True, ERROR, str(err)
+        return result.status in (READY, ERROR), result.status, result.message
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Poll until READY or failed."""
         while True:
-            try:
-                result = await asyncio.to_thread(self._poll)
-            except KalturaApiError as err:
-                if not err.retryable:
-                    yield TriggerEvent({"status": ERROR, "entry_id": self.entry_id, "message": str(err)})
-                    return
-                self.log.info("transient Kaltura error while waiting for %s: %s", self.entry_id, err.code)
-            else:
-                if result.status in (READY, ERROR):
-                    yield TriggerEvent(
-                        {"status": result.status, "entry_id": self.entry_id, "message": result.message}
-                    )
-                    return
-                self.log.info("waiting: %s", result.message)
+            final, status, message = await asyncio.to_thread(self._poll)
+            if final:
+                yield TriggerEvent({"status": status, "entry_id": self.entry_id, "message": message})
+                return
+            self.log.info("waiting for %s: %s", self.entry_id, message)
             await asyncio.sleep(self.poll_interval)
