@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from kaltura_archiver.entry_state import exemption
 from kaltura_archiver.operations.context import OperationContext
-from kaltura_archiver.operations.kaltura_content import prefetch, stream_flavor
+from kaltura_archiver.operations.kaltura_content import prefetch
 from kaltura_archiver.operations.outcome import EntryOutcome, Outcome
 from kaltura_archiver.operations.runner import outcome, run_operation
 from kaltura_archiver.operations.state import LiveState, archive_problem, match_original, size_matches
@@ -100,15 +100,7 @@ def _archive(ctx: OperationContext, entry_id: str, log: StepLog, state: LiveStat
         f"stream original flavor {original.flavor_id} ({original.size_kb} KB) to {target}"
         f" ({settings.storage_class}), verify it and write its manifest"
     ):
-        download = stream_flavor(
-            ctx.api,
-            original.flavor_id,
-            expected_size=original.size_bytes,
-            chunk_size=ctx.download_chunk_bytes,
-            session=ctx.http,
-            sleep=ctx.sleep,
-        )
-        chunks = prefetch(download, max(2, PREFETCH_BYTES // ctx.download_chunk_bytes))
+        chunks = prefetch(ctx.download(original), max(2, PREFETCH_BYTES // ctx.download_chunk_bytes))
         manifest = ctx.store.upload_stream(
             entry_id, chunks, original.flavor_id, original.size_bytes, log.check
         )

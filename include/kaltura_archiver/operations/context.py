@@ -15,7 +15,9 @@ import requests
 from kaltura_archiver.archive_store import ArchiveStore
 from kaltura_archiver.config import ArchiverSettings
 from kaltura_archiver.kaltura_api import KalturaApi
+from kaltura_archiver.operations.kaltura_content import stream_flavor
 from kaltura_archiver.operations.steplog import LineLogger, StepHook, StepLog
+from kaltura_archiver.records import FlavorRecord
 
 
 class PlaceholderError(ValueError):
@@ -85,6 +87,17 @@ class OperationContext:
     def placeholder(self) -> PlaceholderVideo:
         """The configured placeholder video."""
         return PlaceholderVideo(self.settings.placeholder_video)
+
+    def download(self, flavor: FlavorRecord) -> Iterator[bytes]:
+        """The flavor's bytes from its Kaltura download URL, resumed on drops, checked against its size."""
+        return stream_flavor(
+            self.api,
+            flavor.flavor_id,
+            expected_size=flavor.size_bytes,
+            chunk_size=self.download_chunk_bytes,
+            session=self.http,
+            sleep=self.sleep,
+        )
 
     def steplog(self, entry_id: str, operation: str) -> StepLog:
         """A DRYRUN/EXEC step logger for one entry."""

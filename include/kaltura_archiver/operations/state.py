@@ -18,7 +18,7 @@ from kaltura_archiver.archive_store import ArchivedObject, ArchiveManifest, Arch
 from kaltura_archiver.entry_state import sizes_match
 from kaltura_archiver.kaltura_api import KalturaApiError
 from kaltura_archiver.operations.context import OperationContext, PlaceholderVideo
-from kaltura_archiver.operations.kaltura_content import ContentTransferError, hash_stream, stream_flavor
+from kaltura_archiver.operations.kaltura_content import ContentTransferError, hash_stream
 from kaltura_archiver.operations.steplog import StepLog
 from kaltura_archiver.records import EntryRecord, FlavorRecord, pick_original
 
@@ -181,16 +181,7 @@ def match_original(ctx: OperationContext, state: LiveState, log: StepLog, by_con
         return Match(True, "size", f"sizes agree ({why})")
     log.check(f"hashing original flavor {orig.flavor_id} to compare with the manifest's sha256")
     try:
-        digest, size = hash_stream(
-            stream_flavor(
-                ctx.api,
-                orig.flavor_id,
-                expected_size=orig.size_bytes,
-                chunk_size=ctx.download_chunk_bytes,
-                session=ctx.http,
-                sleep=ctx.sleep,
-            )
-        )
+        digest, size = hash_stream(ctx.download(orig))
     except (ContentTransferError, KalturaApiError) as err:
         if err.retryable:
             raise
