@@ -4,10 +4,10 @@ SHELL := /bin/bash
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-DEBIAN_PACKAGES := libldap2-dev libsasl2-dev slapd ldap-utils
+DEBIAN_PACKAGES := libldap2-dev libsasl2-dev slapd ldap-utils postgresql redis-server
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test standalone setup lint typecheck unit lock benchmarks clean
+.PHONY: demo test standalone cluster setup lint typecheck unit lock benchmarks clean
 
 demo: setup
 	$(BIN)/python -m dev.demo
@@ -17,6 +17,9 @@ test: setup lint typecheck
 
 standalone: setup
 	$(BIN)/python -m dev.standalone
+
+cluster: setup
+	$(BIN)/python -m dev.cluster
 
 setup: $(STAMP)
 
