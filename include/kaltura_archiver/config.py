@@ -10,9 +10,11 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from kaltura_archiver.kaltura_rules import MAX_TAG_LENGTH, normalize_tag
+
 DEFAULT_SIZE_LIMIT_KB = 10_000_000
 DEFAULT_REPLACE_MIN_AGE_YEARS = 3.0
-_TAG_RE = re.compile(r"^[A-Za-z0-9_\-.:]{1,64}$")
+TAG_SETTINGS = ("archived_tag", "replaced_tag", "exempt_tag")
 
 
 class SettingsError(ValueError):
@@ -43,6 +45,11 @@ class ArchiverSettings:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        for name in TAG_SETTINGS:
+            value = getattr(self, name)
+            if isinstance(value, str) and "," not in value and normalize_tag(value):
+                # stored as Kaltura stores tags, so `Archived_To_S3` finds the entries tagged with it
+                object.__setattr__(self, name, normalize_tag(value))
         problems = list(self._problems())
         if problems:
             raise SettingsError("; ".join(problems))
@@ -50,10 +57,12 @@ class ArchiverSettings:
     def _problems(self):  # type: ignore[no-untyped-def]
         if not re.match(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$", self.bucket):
             yield f"bucket {self.bucket!r} is not a valid S3 bucket name"
-        for name in ("archived_tag", "replaced_tag", "exempt_tag"):
+        for name in TAG_SETTINGS:
             value = getattr(self, name)
-            if not _TAG_RE.match(value):
-                yield f"{name} {value!r} must be 1-64 characters of letters, digits, _ - . :"
+            if not isinstance(value, str) or "," in value or not normalize_tag(value):
+                yield f"{name} {value!r} must be a Kaltura tag: 2-{MAX_TAG_LENGTH} characters, no comma"
+            elif len(value.encode()) > MAX_TAG_LENGTH:
+                yield f"{name} {value!r} is longer than Kaltura's {MAX_TAG_LENGTH} bytes"
         if self.archived_tag == self.replaced_tag:
             yield "archived_tag and replaced_tag must differ"
         if self.size_limit_kb <= 0:

@@ -25,14 +25,29 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from kaltura_archiver.records import ENTRY_STATUS_NAMES, MEDIA_TYPE_NAMES, EntryRecord
+from kaltura_archiver.kaltura_rules import ENTRY_READY, ENTRY_STATUS_NAMES, MAX_TAG_LENGTH, normalize_tag
+from kaltura_archiver.records import MEDIA_TYPE_NAMES, EntryRecord
 
-DEFAULT_STATUSES: tuple[int, ...] = (-1, -2, 0, 1, 2, 7, 4)
+DEFAULT_STATUSES: tuple[int | str, ...] = (
+    -1,
+    -2,
+    0,
+    1,
+    2,
+    7,
+    4,
+    "virusScan.Infected",
+    "virusScan.ScanFailure",
+)
+"""Every status an entry with (or waiting for) content can have; DELETED, MODERATE and BLOCKED are out."""
+ACTION_STATUSES: tuple[int | str, ...] = (ENTRY_READY,)
+"""Archive and replace act on READY entries only unless the trigger names other statuses: archiving an
+entry whose conversion failed, then replacing it, would turn a failed upload into a healthy-looking
+placeholder whose restore brings back a source that never converted."""
 MEDIA_TYPES: dict[str, int] = {name: code for code, name in MEDIA_TYPE_NAMES.items()}
 MAX_PAGE_SIZE = 500
 MAX_YEARS = 100.0
 ENTRY_ID_RE = re.compile(r"^[0-9]_[a-z0-9]{8}$")
-TAG_RE = re.compile(r"^[A-Za-z0-9_\-.:]{1,64}$")
 YEAR_FIELDS = ("created_before", "created_within", "unplayed_for", "played_within")
 
 
@@ -81,7 +96,7 @@ class EntryFilter:
     plays: int | None = None
     category: int | None = None
     tags: tuple[str, ...] = ()
-    status: tuple[int, ...] = DEFAULT_STATUSES
+    status: tuple[int | str, ...] = DEFAULT_STATUSES
     media_type: str = "video"
     entry_ids: tuple[str, ...] = ()
     first_page: int = 1
@@ -310,13 +325,17 @@ class EntryFilter:
             },
             "tag": {
                 "type": "array",
-                "items": {"type": "string", "pattern": r"^!?[A-Za-z0-9_\-.:]{1,64}$"},
+                "items": {
+                    "type": "string",
+                    "pattern": r"^!?\s*[^,\s][^,]*[^,\s]\s*$",
+                    "maxLength": MAX_TAG_LENGTH + 1,
+                },
                 "default": [],
                 "description": "whole tags the entry must have; prefix with ! for must not have",
             },
             "status": {
                 "type": "array",
-                "items": {"type": "integer", "enum": sorted(ENTRY_STATUS_NAMES)},
+                "items": {"type": ["integer", "string"], "enum": list(ENTRY_STATUS_NAMES)},
                 "default": list(DEFAULT_STATUSES),
                 "description": "entry statuses: "
                 + ", ".join(f"{k} {v}" for k, v in ENTRY_STATUS_NAMES.items()),
@@ -401,35 +420,43 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def _tags(value: Any) -> tuple[str, ...]:
+    """Filter tags normalised as Kaltura stores tags (`normalize_tag`), ``!`` kept for exclusions."""
     out: list[str] = []
-    for raw in _as_list(value):
+    for raw in _as_list_keep_spaces(value):
         tag = str(raw).strip()
         negated = tag.startswith("!")
         name = tag[1:].strip() if negated else tag
-        if len(name) > 64:
-            raise FilterError(f"tag {name[:20]!r}... is too long ({len(name)} characters, at most 64)")
-        if not TAG_RE.match(name):
-            raise FilterError(f"tag {tag!r} must be 1-64 letters, digits, _ - . or : (prefix ! to exclude)")
-        normalized = f"!{name}" if negated else name
+        if "," in name:
+            raise FilterError(f"tag {tag!r} must not contain a comma (Kaltura separates tags with commas)")
+        stored = normalize_tag(name)
+        if not stored:
+            raise FilterError(
+                f"tag {tag!r} is too short: Kaltura drops tags under 2 characters, so no entry carries it"
+            )
+        if len(name.strip().lower().encode()) > MAX_TAG_LENGTH:
+            raise FilterError(f"tag {name[:20]!r}... is longer than Kaltura's {MAX_TAG_LENGTH} bytes")
+        normalized = f"!{stored}" if negated else stored
         if normalized not in out:
             out.append(normalized)
     return tuple(out)
 
 
-def _statuses(value: Any) -> tuple[int, ...]:
+def _as_list_keep_spaces(value: Any) -> list[Any]:
+    """Like `_as_list`, but a string splits on commas and semicolons only (tags may contain spaces)."""
+    if isinstance(value, str):
+        return [part for part in re.split(r"[,;]", value) if part.strip()]
+    return _as_list(value)
+
+
+def _statuses(value: Any) -> tuple[int | str, ...]:
     names = {v: k for k, v in ENTRY_STATUS_NAMES.items()}
-    out: list[int] = []
+    codes = {str(k).lower(): k for k in ENTRY_STATUS_NAMES}
+    out: list[int | str] = []
     for raw in _as_list(value):
         text = str(raw).strip()
-        if text.upper() in names:
-            code = names[text.upper()]
-        else:
-            try:
-                code = int(text)
-            except ValueError:
-                raise FilterError(f"unknown entry status {raw!r}; known: {_known_statuses()}") from None
-            if code not in ENTRY_STATUS_NAMES:
-                raise FilterError(f"unknown entry status {raw!r}; known: {_known_statuses()}")
+        code = names.get(text.upper(), codes.get(text.lower()))
+        if code is None:
+            raise FilterError(f"unknown entry status {raw!r}; known: {_known_statuses()}")
         if code not in out:
             out.append(code)
     if not out:

@@ -23,6 +23,7 @@ from KalturaClient import KalturaClient, KalturaConfiguration
 from KalturaClient.exceptions import KalturaClientException, KalturaException
 from KalturaClient.Plugins.Core import KalturaFilterPager, KalturaFlavorAssetFilter, KalturaSessionType
 
+from kaltura_archiver.kaltura_rules import MAX_IN_VALUES, MAX_PAGE_SIZE
 from kaltura_archiver.progress import CallCounter
 from kaltura_archiver.records import EntryRecord, FlavorRecord
 
@@ -30,8 +31,6 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-MAX_PAGE_SIZE = 500
-RESULT_CAP = 10_000
 SOURCE_FLAVOR_PARAMS_ID = 0
 SESSION_ERROR_CODES = frozenset({"INVALID_KS", "EXPIRED_KS", "KS_EXPIRED", "INVALID_KS_EXPIRED"})
 RETRYABLE_SERVER_CODES = frozenset(
@@ -320,22 +319,23 @@ class KalturaApi:
     def list_flavors(
         self, entry_ids: Sequence[str], originals_only: bool = False
     ) -> dict[str, list[FlavorRecord]]:
-        """Flavors of every given entry: one flavorAsset.list per <=500 ids (paged when >500 flavors).
+        """Flavors of every given entry: one flavorAsset.list per <=500 ids (split when >500 flavors).
 
         Deleted flavors are left out (Kaltura's default). ``originals_only`` asks only for source
         flavors (flavorParamsId 0), so a page of 500 entries costs one call instead of one per flavor set.
         """
         ids = list(dict.fromkeys(entry_ids))
         result: dict[str, list[FlavorRecord]] = {entry_id: [] for entry_id in ids}
-        for start in range(0, len(ids), MAX_PAGE_SIZE):
-            for flavor in self._flavors_of(ids[start : start + MAX_PAGE_SIZE], originals_only):
+        for start in range(0, len(ids), MAX_IN_VALUES):
+            for flavor in self._flavors_of(ids[start : start + MAX_IN_VALUES], originals_only):
                 if originals_only and not flavor.is_original:
                     continue
                 result.setdefault(flavor.entry_id, []).append(flavor)
         return result
 
     def _flavors_of(self, ids: list[str], originals_only: bool) -> list[FlavorRecord]:
-        """All flavors of <=500 entries; splits the id list when the match count exceeds Kaltura's cap."""
+        """All flavors of <=500 entries, each call's matches on one page: the id list is split while
+        they do not fit, because Kaltura's order among equal keys may change between page requests."""
         out: list[FlavorRecord] = []
         seen: set[str] = set()
         page = 1
@@ -346,7 +346,7 @@ class KalturaApi:
             pager = KalturaFilterPager(pageSize=MAX_PAGE_SIZE, pageIndex=page)
             response: Any = self.call("flavorAsset.list", _flavor_list_call(flt, pager))
             total = response.totalCount if isinstance(response.totalCount, int) else 0
-            if total > RESULT_CAP and len(ids) > 1:
+            if total > MAX_PAGE_SIZE and len(ids) > 1:
                 half = len(ids) // 2
                 return self._flavors_of(ids[:half], originals_only) + self._flavors_of(
                     ids[half:], originals_only

@@ -6,18 +6,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-ENTRY_STATUS_NAMES: dict[int, str] = {
-    -2: "ERROR_IMPORTING",
-    -1: "ERROR_CONVERTING",
-    0: "IMPORT",
-    1: "PRECONVERT",
-    2: "READY",
-    3: "DELETED",
-    4: "PENDING",
-    5: "MODERATE",
-    6: "BLOCKED",
-    7: "NO_CONTENT",
-}
+from kaltura_archiver.kaltura_rules import (
+    DISPLAY_IN_SEARCH_NAMES,
+    DISPLAY_RECYCLED,
+    ENTRY_READY,
+    ENTRY_STATUS_NAMES,
+    HIDDEN_MODERATION_STATUSES,
+    MODERATION_STATUS_NAMES,
+    entry_status,
+    normalize_tags,
+)
+
 FLAVOR_STATUS_NAMES: dict[int, str] = {
     -1: "ERROR",
     0: "QUEUED",
@@ -33,7 +32,6 @@ FLAVOR_STATUS_NAMES: dict[int, str] = {
 }
 MEDIA_TYPE_NAMES: dict[int, str] = {1: "video", 2: "image", 5: "audio"}
 FLAVOR_READY = 2
-ENTRY_READY = 2
 
 
 def unset(value: Any) -> bool:
@@ -83,9 +81,8 @@ def epoch_to_utc(value: Any) -> datetime | None:
 
 
 def split_tags(value: Any) -> tuple[str, ...]:
-    """Kaltura's comma-separated tags as a tuple of whole tags, whitespace stripped, empties dropped."""
-    text = as_str(value)
-    return tuple(t.strip() for t in text.split(",") if t.strip())
+    """Kaltura's comma-separated tags as whole tags, normalised as Kaltura stores them (`normalize_tags`)."""
+    return normalize_tags(as_str(value))
 
 
 def split_ints(value: Any) -> tuple[int, ...]:
@@ -101,6 +98,14 @@ def split_ints(value: Any) -> tuple[int, ...]:
 def split_names(value: Any) -> tuple[str, ...]:
     """A comma-separated list of names (category full names), whitespace stripped."""
     return tuple(p.strip() for p in as_str(value).split(",") if p.strip())
+
+
+def _entry_status(value: Any) -> int | str:
+    """The entry status Kaltura sent; unset only happens on partial objects and reads as READY."""
+    raw = enum_value(value)
+    if raw is None or raw == "":
+        return ENTRY_READY
+    return entry_status(raw)
 
 
 def fmt_time(value: datetime | None) -> str:
@@ -123,9 +128,11 @@ class EntryRecord:
     updated_at: datetime | None = None
     last_played_at: datetime | None = None
     plays: int = 0
-    status: int = ENTRY_READY
+    status: int | str = ENTRY_READY
     media_type: int = 1
     duration: int = 0
+    moderation_status: int = 2
+    display_in_search: int = 1
 
     @classmethod
     def from_kaltura(cls, obj: Any) -> EntryRecord:
@@ -143,18 +150,34 @@ class EntryRecord:
             updated_at=epoch_to_utc(getattr(obj, "updatedAt", None)),
             last_played_at=epoch_to_utc(getattr(obj, "lastPlayedAt", None)),
             plays=as_int(getattr(obj, "plays", None), 0) or 0,
-            status=as_int(getattr(obj, "status", None), ENTRY_READY) or 0,
+            status=_entry_status(getattr(obj, "status", None)),
             media_type=as_int(getattr(obj, "mediaType", None), 1) or 0,
             duration=as_int(getattr(obj, "duration", None), 0) or 0,
+            moderation_status=as_int(getattr(obj, "moderationStatus", None), 2) or 0,
+            display_in_search=as_int(getattr(obj, "displayInSearch", None), 1) or 0,
         )
 
     def has_tag(self, tag: str) -> bool:
         """True when ``tag`` is one of the entry's whole tags (never a substring of another tag).
 
-        Case-insensitive, as Kaltura treats tags (it de-duplicates ``Archive`` and ``archive``).
+        Compared as Kaltura stores tags (`normalize_tags`: trimmed, lower-cased).
         """
-        wanted = tag.strip().lower()
-        return any(t.lower() == wanted for t in self.tags)
+        wanted = normalize_tags([tag])
+        return bool(wanted) and wanted[0] in self.tags
+
+    @property
+    def is_ready(self) -> bool:
+        """True only for status READY (never for PENDING, a virus-scan status or an unknown one)."""
+        return self.status == ENTRY_READY
+
+    @property
+    def hidden_reason(self) -> str:
+        """Why Kaltura's default list leaves this entry out ('' when it lists it): moderation, recycle bin."""
+        if self.moderation_status in HIDDEN_MODERATION_STATUSES:
+            return MODERATION_STATUS_NAMES[self.moderation_status].lower()
+        if self.display_in_search == DISPLAY_RECYCLED:
+            return DISPLAY_IN_SEARCH_NAMES[DISPLAY_RECYCLED].lower()
+        return ""
 
     @property
     def status_name(self) -> str:

@@ -34,7 +34,17 @@ from KalturaClient.Plugins.Core import KalturaFilterPager, KalturaMediaEntryFilt
 from kaltura_archiver.config import ArchiverSettings
 from kaltura_archiver.entry_state import EntryState, S3ObjectLike, classify_entry, exemption
 from kaltura_archiver.filters import EntryFilter
-from kaltura_archiver.kaltura_api import MAX_PAGE_SIZE, RESULT_CAP, KalturaApi
+from kaltura_archiver.kaltura_api import KalturaApi
+from kaltura_archiver.kaltura_rules import (
+    ACCOUNT_DISPLAY_IN_SEARCH,
+    MAX_PAGE_SIZE,
+    MODERATION_STATUS_NAMES,
+    RESULT_CAP,
+    lower_time_bound,
+    max_id_in,
+    time_bound_is_exact,
+    upper_time_bound,
+)
 from kaltura_archiver.progress import CallCounter, ProgressReporter
 from kaltura_archiver.records import EntryRecord, FlavorRecord, pick_original
 
@@ -117,16 +127,22 @@ class Selector:
         mf.orderBy = "+createdAt"
         mf.statusIn = ",".join(str(s) for s in flt.status)
         mf.mediaTypeEqual = flt.media_type_code
-        lo = _max_opt(bounds.created_min, created_min)
-        hi = _min_opt(bounds.created_max, created_max)
+        # Kaltura hides entries pending moderation, rejected or in the recycle bin unless asked for them
+        mf.moderationStatusIn = ",".join(str(m) for m in MODERATION_STATUS_NAMES)
+        mf.displayInSearchIn = ",".join(str(d) for d in ACCOUNT_DISPLAY_IN_SEARCH)
+        # time bounds Kaltura would read as relative to now are widened; `matches` re-checks exactly
+        lo = lower_time_bound(_max_opt(bounds.created_min, created_min))
+        hi = upper_time_bound(_min_opt(bounds.created_max, created_max))
         if lo is not None:
             mf.createdAtGreaterThanOrEqual = lo
         if hi is not None:
             mf.createdAtLessThanOrEqual = hi
-        if bounds.played_min is not None:
-            mf.lastPlayedAtGreaterThanOrEqual = bounds.played_min
-        if bounds.played_max is not None:
-            mf.lastPlayedAtLessThanOrEqualOrNull = bounds.played_max
+        played_min = lower_time_bound(bounds.played_min)
+        played_max = upper_time_bound(bounds.played_max)
+        if played_min is not None:
+            mf.lastPlayedAtGreaterThanOrEqual = played_min
+        if played_max is not None:
+            mf.lastPlayedAtLessThanOrEqualOrNull = played_max
         if flt.category is not None:
             mf.categoriesIdsMatchOr = str(flt.category)
         if flt.required_tags:
@@ -134,9 +150,16 @@ class Selector:
         return mf
 
     @staticmethod
-    def server_exact(flt: EntryFilter) -> bool:
-        """True when Kaltura evaluates every criterion exactly (no tags, no plays)."""
-        return not flt.tags and flt.plays is None
+    def server_exact(flt: EntryFilter, reference: datetime) -> bool:
+        """True when Kaltura evaluates every criterion exactly (no tags, no plays, no widened time bound)."""
+        b = flt.bounds(reference)
+        times = (b.created_min, b.created_max, b.played_min, b.played_max)
+        return not flt.tags and flt.plays is None and all(time_bound_is_exact(t) for t in times)
+
+    @staticmethod
+    def text_match(flt: EntryFilter) -> bool:
+        """True when the server query has a text-match clause (tags, categories), which cuts ``idIn``."""
+        return bool(flt.required_tags) or flt.category is not None
 
     def _list(
         self, mf: KalturaMediaEntryFilter, page_size: int, page_index: int = 1
@@ -150,52 +173,57 @@ class Selector:
 
     def _window_walk(self, flt: EntryFilter, reference: datetime) -> Iterator[list[EntryRecord]]:
         """Server candidates in ascending createdAt order, page by page, each exactly once."""
+        yield from self._cursor_walk(flt, reference, None, set())
+
+    def _cursor_walk(
+        self, flt: EntryFilter, reference: datetime, second: int | None, done: set[str]
+    ) -> Iterator[list[EntryRecord]]:
+        """Walk windows that start at the last key seen: createdAt, or updatedAt within one createdAt second.
+
+        Kaltura has no tie-breaker among equal sort keys (their order may change between calls), so a
+        window restarts at the last key and skips the ids already seen there; page indexes are never
+        used. When a whole page shares one createdAt second, that second is walked by updatedAt.
+        """
+        by_update = second is not None
+        key: Callable[[EntryRecord], int] = _updated_epoch if by_update else _created_epoch
         cursor: int | None = None
         seen_at_cursor: set[str] = set()
         while True:
-            mf = self._media_filter(flt, reference, cursor, None)
+            mf = self._media_filter(flt, reference, second if by_update else cursor, second)
+            if by_update:
+                mf.orderBy = "+updatedAt"
+                if cursor is not None:
+                    mf.updatedAtGreaterThanOrEqual = cursor
             objects, _ = self._list(mf, MAX_PAGE_SIZE)
             records = [EntryRecord.from_kaltura(o) for o in objects]
-            fresh = [r for r in records if not (r.created_epoch == cursor and r.entry_id in seen_at_cursor)]
+            fresh = [r for r in records if r.entry_id not in done and r.entry_id not in seen_at_cursor]
+            done.update(r.entry_id for r in fresh)
             if fresh:
                 yield fresh
             if len(records) < MAX_PAGE_SIZE:
                 return
-            last = records[-1].created_epoch
-            at_last = {r.entry_id for r in records if r.created_epoch == last}
+            last = key(records[-1])
+            at_last = {r.entry_id for r in records if key(r) == last}
             if last == cursor:
                 seen_at_cursor |= at_last
             else:
                 cursor, seen_at_cursor = last, at_last
             if len(seen_at_cursor) >= MAX_PAGE_SIZE:
-                # a whole page shares one second: the next window could return only seen entries
-                yield from self._same_second(flt, reference, last, seen_at_cursor)
+                if by_update:
+                    raise SelectionError(
+                        f"more than {MAX_PAGE_SIZE} entries share createdAt {second} and updatedAt {last}: "
+                        "Kaltura cannot page through them in a stable order"
+                    )
+                yield from self._cursor_walk(flt, reference, last, set(seen_at_cursor))
                 cursor, seen_at_cursor = last + 1, set()
 
-    def _same_second(
-        self, flt: EntryFilter, reference: datetime, second: int, seen: set[str]
-    ) -> Iterator[list[EntryRecord]]:
-        """Every candidate created in one second (more than a page of them), by page index."""
-        mf = self._media_filter(flt, reference, second, second)
-        page = 1
-        while True:
-            if page * MAX_PAGE_SIZE > RESULT_CAP:
-                raise SelectionError(f"more than {RESULT_CAP} entries were created in the second {second}")
-            objects, _ = self._list(mf, MAX_PAGE_SIZE, page)
-            fresh = [r for r in map(EntryRecord.from_kaltura, objects) if r.entry_id not in seen]
-            seen.update(r.entry_id for r in fresh)
-            if fresh:
-                yield fresh
-            if len(objects) < MAX_PAGE_SIZE:
-                return
-            page += 1
-
     def _id_walk(self, flt: EntryFilter, reference: datetime) -> Iterator[list[EntryRecord]]:
-        """Server candidates of an entry-id list, 500 ids per call, in the list's chunk order."""
+        """Server candidates of an entry-id list, as many ids per call as Kaltura keeps, in chunk order."""
         ids = list(flt.entry_ids)
-        for start in range(0, len(ids), MAX_PAGE_SIZE):
+        chunk = min(MAX_PAGE_SIZE, max_id_in(self.text_match(flt)))
+        for start in range(0, len(ids), chunk):
             mf = self._media_filter(flt, reference, None, None)
-            mf.idIn = ",".join(ids[start : start + MAX_PAGE_SIZE])
+            mf.idIn = ",".join(ids[start : start + chunk])
             objects, _ = self._list(mf, MAX_PAGE_SIZE)
             records = sorted(
                 map(EntryRecord.from_kaltura, objects), key=lambda r: (r.created_epoch, r.entry_id)
@@ -247,7 +275,7 @@ class Selector:
 
     def count(self, flt: EntryFilter, reference: datetime) -> int:
         """The exact number of matches (first_page and max_entries do not apply)."""
-        if flt.entry_ids or not self.server_exact(flt):
+        if flt.entry_ids or not self.server_exact(flt, reference):
             return sum(1 for _ in self.iter_entries(flt, reference, bounded=False))
         return self.server_count(flt, reference)
 
@@ -255,16 +283,14 @@ class Selector:
         """Number of server candidates, from totalCount of createdAt windows each below the cap."""
         if flt.entry_ids:
             return sum(len(page) for page in self.candidates(flt, reference))
-        bounds = flt.bounds(reference)
-        lo, hi = bounds.created_min or 0, bounds.created_max or EPOCH_MAX
-        first, total = self._list(self._media_filter(flt, reference, lo, hi), 1)
+        first, total = self._list(self._media_filter(flt, reference, None, None), 1)
         if total < RESULT_CAP or not first:
             return total
-        mf = self._media_filter(flt, reference, lo, hi)
+        mf = self._media_filter(flt, reference, None, None)
         mf.orderBy = "-createdAt"
         last, _ = self._list(mf, 1)
         lo = EntryRecord.from_kaltura(first[0]).created_epoch
-        hi = EntryRecord.from_kaltura(last[0]).created_epoch if last else hi
+        hi = EntryRecord.from_kaltura(last[0]).created_epoch if last else EPOCH_MAX
         return self._split_count(flt, reference, lo, hi, total)
 
     def _split_count(self, flt: EntryFilter, reference: datetime, lo: int, hi: int, total: int) -> int:
@@ -351,6 +377,14 @@ class Selector:
                 ", ".join(f"{k}={v}" for k, v in sorted(states.items())),
                 exempt,
             )
+
+
+def _created_epoch(record: EntryRecord) -> int:
+    return record.created_epoch
+
+
+def _updated_epoch(record: EntryRecord) -> int:
+    return int(record.updated_at.timestamp()) if record.updated_at else 0
 
 
 def _max_opt(a: int | None, b: int | None) -> int | None:
