@@ -16,6 +16,7 @@ from kaltura_archiver.airflow.action_tasks import entry_action_tasks
 from kaltura_archiver.airflow.dag_defaults import START_DATE, dag_tags, default_args
 from kaltura_archiver.airflow.operators.entry_operations import ReplaceEntryOperator
 from kaltura_archiver.airflow.params import action_params
+from kaltura_archiver.filters import ACTION_STATUSES
 
 with DAG(
     dag_id="kaltura_replace",
@@ -24,7 +25,7 @@ with DAG(
     catchup=False,
     max_active_runs=1,
     default_args=default_args(),
-    params=action_params(3, "replace archived entries unplayed for N years"),
+    params=action_params(3, "replace archived entries unplayed for N years", status=list(ACTION_STATUSES)),
     render_template_as_native_obj=True,
     tags=dag_tags("replace"),
     doc_md=__doc__,

@@ -84,6 +84,10 @@ class ArchiverSettings:
         if self.upload_chunk_bytes < 64 * 1024:
             yield "upload_chunk_bytes must be at least 64 KiB"
 
+    def over_size_limit(self, size_kb: int) -> bool:
+        """True when an original of ``size_kb`` (Kaltura's KB) is too large to archive."""
+        return size_kb > self.size_limit_kb
+
     def with_changes(self, **changes: Any) -> ArchiverSettings:
         """A copy with some fields changed (validated again)."""
         return replace(self, **changes)

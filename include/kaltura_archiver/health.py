@@ -7,6 +7,11 @@
 5. tagged flavors_deleted: original and S3 object do not match (the original is the placeholder);
 6. warning only: archived and the original is over the size limit.
 Exempt entries (exempt tag / category) get the verdict ``exempt`` unless they are unhealthy.
+
+The archiver answers for the entries it touched: tagged by it, or with an object in S3. An entry it
+never touched that breaks invariant 1 (a draft, an abandoned upload, a failed conversion: no usable
+original) gets the verdict ``observed``: it is reported and counted but does not fail the run, so a
+real account's daily health run is not red over uploads nobody finished.
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ class Verdict(enum.StrEnum):
     WARNING = "warning"
     UNHEALTHY = "unhealthy"
     EXEMPT = "exempt"
+    OBSERVED = "observed"
 
 
 @dataclass(frozen=True)
@@ -93,6 +99,7 @@ def check_health(
     """Check one entry against the six invariants and explain every violation."""
     archived = entry.has_tag(settings.archived_tag)
     replaced = entry.has_tag(settings.replaced_tag)
+    responsible = archived or replaced or s3_object is not None
     s3_size = s3_object.size_bytes if s3_object is not None else None
     problems: list[str] = []
     warnings: list[str] = []
@@ -114,10 +121,15 @@ def check_health(
             problems.append(f"original ({_kb(original)} KB) does not match S3 copy ({s3_size // 1024} KB)")
         if replaced and match:
             problems.append(f"tagged {settings.replaced_tag} but the original still matches the S3 copy")
-    if archived and original is not None and original.size_kb > settings.size_limit_kb:
+    if archived and original is not None and settings.over_size_limit(original.size_kb):
         warnings.append(f"original over the size limit ({original.size_kb} > {settings.size_limit_kb} KB)")
+    context = [f"entry status {entry.status_name}"] if not entry.is_ready else []
+    if entry.hidden_reason:
+        context.append(f"hidden from Kaltura's default lists: {entry.hidden_reason}")
     exempt = exemption(entry, settings)
-    if problems:
+    if problems and not responsible:
+        verdict = Verdict.OBSERVED
+    elif problems:
         verdict = Verdict.UNHEALTHY
     elif exempt:
         verdict = Verdict.EXEMPT
@@ -125,7 +137,10 @@ def check_health(
         verdict = Verdict.WARNING
     else:
         verdict = Verdict.HEALTHY
+    if verdict is Verdict.OBSERVED:
+        context.append("never touched by the archiver: reported, not failing the run")
     notes = problems + warnings + ([f"exempt: {exempt}"] if exempt else [])
+    notes += context
     return HealthRow(
         entry_id=entry.entry_id,
         status_ok=status_ok,

@@ -2,7 +2,9 @@
 
 Video mode columns (the old tool's): last_played_date, plays, entry_id, status, archived_to_s3,
 flavors_deleted, created_date, created (epoch seconds), creator_id, category_ids, categories; plus
-``exempt``. Flavor mode: entry_id, flavor_id, original, size_KB, created_date, deleted_date, status.
+``exempt`` and ``hidden`` (why Kaltura's default lists leave the entry out: pending_moderation,
+rejected, recycled; the archiver lists them all). Flavor mode: entry_id, flavor_id, original,
+size_KB, created_date, deleted_date, status.
 Dates are ``YYYY-MM-DD HH:MM:SS`` UTC; never-played entries have an empty last_played_date.
 """
 
@@ -20,7 +22,7 @@ import pandas as pd
 from kaltura_archiver.config import ArchiverSettings
 from kaltura_archiver.entry_state import exemption
 from kaltura_archiver.filters import EntryFilter
-from kaltura_archiver.health import HEALTH_COLUMNS, check_health
+from kaltura_archiver.health import HEALTH_COLUMNS, Verdict, check_health
 from kaltura_archiver.records import EntryRecord, FlavorRecord, fmt_time
 from kaltura_archiver.selection import FLAVORS_ALL, FLAVORS_NONE, FLAVORS_ORIGINAL, Selector
 
@@ -37,6 +39,7 @@ VIDEO_COLUMNS: tuple[str, ...] = (
     "category_ids",
     "categories",
     "exempt",
+    "hidden",
 )
 FLAVOR_COLUMNS: tuple[str, ...] = (
     "entry_id",
@@ -95,6 +98,7 @@ def video_row(entry: EntryRecord, settings: ArchiverSettings) -> dict[str, Any]:
         "category_ids": ",".join(str(c) for c in entry.category_ids),
         "categories": ",".join(entry.categories),
         "exempt": exemption(entry, settings),
+        "hidden": entry.hidden_reason,
     }
 
 
@@ -158,7 +162,7 @@ def write_health(
 ) -> ReportResult:
     """Write the health report of ``flt`` page by page; returns rows and counts per verdict."""
     writer = TsvWriter(target, HEALTH_COLUMNS)
-    result = ReportResult(verdicts={"healthy": 0, "warning": 0, "unhealthy": 0, "exempt": 0})
+    result = ReportResult(verdicts={v.value: 0 for v in Verdict})
     for views in selector.iter_views(flt, reference, flavors=FLAVORS_ORIGINAL, operation="health"):
         rows = [check_health(v.entry, v.original, v.s3, selector.settings) for v in views]
         for row in rows:

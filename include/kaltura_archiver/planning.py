@@ -16,7 +16,7 @@ from typing import Any
 
 from kaltura_archiver.config import ArchiverSettings
 from kaltura_archiver.entry_state import EntryState, classify_entry, exemption
-from kaltura_archiver.filters import YEAR_FIELDS, EntryFilter, years_ago
+from kaltura_archiver.filters import ACTION_STATUSES, YEAR_FIELDS, EntryFilter, years_ago
 from kaltura_archiver.health import Verdict, check_health
 from kaltura_archiver.records import EntryRecord, FlavorRecord
 
@@ -32,13 +32,18 @@ class Operation(enum.StrEnum):
     REPAIR = "repair"
 
 
+def default_statuses(operation: Operation) -> tuple[int | str, ...] | None:
+    """Statuses an operation selects unless the trigger names others (None: the filter's default)."""
+    return ACTION_STATUSES if operation in (Operation.ARCHIVE, Operation.REPLACE) else None
+
+
 def default_filters(operation: Operation, years: float, settings: ArchiverSettings) -> list[EntryFilter]:
     """The old deployment's schedule selections for N = `years` (their matches are unioned)."""
     archived, replaced = settings.archived_tag, settings.replaced_tag
     if operation is Operation.ARCHIVE:
-        return [EntryFilter(unplayed_for=years, tags=(f"!{archived}",))]
+        return [EntryFilter(unplayed_for=years, tags=(f"!{archived}",), status=ACTION_STATUSES)]
     if operation is Operation.REPLACE:
-        return [EntryFilter(unplayed_for=years, tags=(archived, f"!{replaced}"))]
+        return [EntryFilter(unplayed_for=years, tags=(archived, f"!{replaced}"), status=ACTION_STATUSES)]
     if operation is Operation.RESTORE:
         return [
             EntryFilter(played_within=years, tags=(replaced,)),
@@ -51,6 +56,9 @@ def filters_from_params(
     operation: Operation, params: dict[str, Any], settings: ArchiverSettings
 ) -> list[EntryFilter]:
     """The user's filter when any criterion is set, else the default selection for `years`."""
+    statuses = default_statuses(operation)
+    if statuses is not None and params.get("status") in (None, "", [], ()):
+        params = {**params, "status": list(statuses)}
     user_set = any(params.get(name) not in (None, "", [], ()) for name in SELECTION_CRITERIA)
     if user_set:
         return [EntryFilter.from_params(params)]
@@ -110,7 +118,11 @@ def why_left_alone(
             return state, "done before"
         if archived:
             return state, "tagged archived (repair or health)"
-        return state, "no READY original (see health)" if no_ready_original else ""
+        if no_ready_original:
+            return state, "no READY original (see health)"
+        if original is not None and settings.over_size_limit(original.size_kb):
+            return state, f"original over the size limit of {settings.size_limit_kb} KB"
+        return state, ""
     if operation is Operation.REPLACE:
         if exempt:
             return state, "exempt"

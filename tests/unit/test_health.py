@@ -33,10 +33,22 @@ def test_healthy_initial_archived_placeholder() -> None:
 
 
 def test_invariant_1_original_ready() -> None:
-    row = check_health(e(), None, None, SETTINGS)
+    row = check_health(e("archived_to_s3"), None, S3(10_000 * 1024), SETTINGS)
     assert row.verdict is Verdict.UNHEALTHY and "no original flavor" in row.explanation and not row.status_ok
-    row = check_health(e(), orig(status=1), None, SETTINGS)
+    row = check_health(e("archived_to_s3"), orig(status=1), S3(10_000 * 1024), SETTINGS)
     assert row.verdict is Verdict.UNHEALTHY and "CONVERTING, not READY" in row.explanation
+
+
+def test_untouched_entry_without_usable_content_is_observed_not_unhealthy() -> None:
+    """A draft or abandoned upload the archiver never touched is reported but does not fail the run."""
+    draft = EntryRecord(entry_id="0_abcd1234", status=7)
+    row = check_health(draft, None, None, SETTINGS)
+    assert row.verdict is Verdict.OBSERVED and not row.status_ok
+    assert "no original flavor" in row.explanation and "NO_CONTENT" in row.explanation
+    row = check_health(e(), orig(status=-1), None, SETTINGS)
+    assert row.verdict is Verdict.OBSERVED and "ERROR, not READY" in row.explanation
+    row = check_health(e("flavors_deleted"), None, None, SETTINGS)
+    assert row.verdict is Verdict.UNHEALTHY
 
 
 def test_invariant_2_s3_iff_tag() -> None:
@@ -65,7 +77,7 @@ def test_invariant_6_warning_over_size_limit() -> None:
 
 def test_exempt_verdict_unless_unhealthy() -> None:
     assert check_health(e("archive_exempt"), orig(), None, SETTINGS).verdict is Verdict.EXEMPT
-    row = check_health(e("archive_exempt"), None, None, SETTINGS)
+    row = check_health(e("archive_exempt", "archived_to_s3"), None, S3(1024), SETTINGS)
     assert row.verdict is Verdict.UNHEALTHY and "exempt" in row.explanation
 
 
@@ -76,4 +88,4 @@ def test_report_columns_and_counts() -> None:
     ]
     assert tuple(rows[0].as_report_dict()) == HEALTH_COLUMNS
     assert rows[0].as_report_dict()["s3-size (KB)"] == ""
-    assert verdict_counts(rows) == {"healthy": 1, "warning": 0, "unhealthy": 1, "exempt": 0}
+    assert verdict_counts(rows) == {"healthy": 1, "warning": 0, "unhealthy": 1, "exempt": 0, "observed": 0}

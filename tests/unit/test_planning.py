@@ -89,3 +89,25 @@ def test_entries_without_a_ready_original_are_left_to_health_unless_named() -> N
         Operation.ARCHIVE, candidates + _candidates()[:2], SETTINGS, NOW, -1, every_candidate=True
     )
     assert named.entry_ids == ["0_broken01", "0_nonorig1", "0_initial1", "0_archivd1"]
+
+
+def test_archive_and_replace_select_ready_entries_unless_the_trigger_names_other_statuses() -> None:
+    """An ERROR_CONVERTING entry archived then replaced would become a healthy-looking placeholder."""
+    for operation in (Operation.ARCHIVE, Operation.REPLACE):
+        default = filters_from_params(operation, {"years": 3}, SETTINGS)
+        assert all(f.status == (2,) for f in default)
+        named = filters_from_params(operation, {"unplayed_for": 3, "status": [2, -1]}, SETTINGS)
+        assert named[0].status == (2, -1)
+        unnamed = filters_from_params(operation, {"unplayed_for": 3}, SETTINGS)
+        assert unnamed[0].status == (2,)
+    health_like = filters_from_params(Operation.RESTORE, {"years": 1}, SETTINGS)
+    assert all(len(f.status) > 1 for f in health_like)
+
+
+def test_archive_leaves_originals_over_the_size_limit_out_of_the_map() -> None:
+    settings = ArchiverSettings(size_limit_kb=100)
+    big = (_entry("0_bigbig01"), _orig("0_bigbig01", size=200 * 1024), None)
+    small = (_entry("0_small001"), _orig("0_small001", size=50 * 1024), None)
+    plan = plan_entries(Operation.ARCHIVE, [big, small], settings, NOW, max_entries=-1)
+    assert plan.entry_ids == ["0_small001"]
+    assert plan.left_alone["original over the size limit of 100 KB"] == 1
