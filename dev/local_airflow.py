@@ -9,7 +9,11 @@ DEFAULT_HOME = PROJECT_ROOT / "airflow_home"
 
 
 def airflow_environment(home: Path = DEFAULT_HOME, test_connection: bool = True) -> dict[str, str]:
-    """Airflow settings of a local stack: SQLite, LocalExecutor, no examples, our dags/ and plugins/."""
+    """Airflow settings of a local stack: SQLite, LocalExecutor, no examples, our dags/ and plugins/.
+
+    Everything else is Airflow's stock configuration (e.g. `[core] max_map_length` 1,024), so the
+    local runs meet the same limits a deployment does.
+    """
     home.mkdir(parents=True, exist_ok=True)
     env = {
         "AIRFLOW_HOME": str(home),
@@ -19,8 +23,6 @@ def airflow_environment(home: Path = DEFAULT_HOME, test_connection: bool = True)
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
-        "AIRFLOW__CORE__MAX_MAP_LENGTH": "10000",
-        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
         "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
     }

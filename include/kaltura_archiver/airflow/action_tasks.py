@@ -19,11 +19,13 @@ DRY_RUN = (
 def entry_action_tasks(operation: str, entry_operator: Any, question: str, **entry_kwargs: Any) -> Any:
     """Add the action's tasks to the DAG being defined; returns the summarize task.
 
-    `entry_operator` is the per-entry operator class; each mapped task is named by its entry id.
+    `entry_operator` is the per-entry operator class; each mapped task is named by its entry id and
+    ends failed (red in the grid) when its entry failed, while the other entries still run.
     """
     select = SelectEntriesOperator(task_id="select", operation=operation)
     approve = LiveRunApprovalOperator(
         task_id="approve",
+        operation=operation,
         dry_run=DRY_RUN,
         subject=f"{question} ({{{{ {SELECTED} | length }}}} entries)",
         body=f"First entries: {{{{ {SELECTED}[:50] | join(', ') }}}}",

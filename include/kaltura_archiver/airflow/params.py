@@ -10,6 +10,11 @@ from kaltura_archiver.filters import EntryFilter
 
 MAX_ENTRY_IDS = 10_000
 MAX_TAGS = 20
+MAX_ENTRIES_DESCRIPTION = (
+    "at most this many entries per run; -1 for no limit of its own. An action run never maps more "
+    "than Airflow's [core] max_map_length (1,024 by default): its select log and summary say how many "
+    "matching entries remain for the next run"
+)
 
 
 def _filter_param_schemas() -> dict[str, dict[str, Any]]:
@@ -17,6 +22,7 @@ def _filter_param_schemas() -> dict[str, dict[str, Any]]:
     schemas["entry_ids"] = {**schemas["entry_ids"], "maxItems": MAX_ENTRY_IDS}
     schemas["tag"] = {**schemas["tag"], "maxItems": MAX_TAGS}
     schemas["status"] = {**schemas["status"], "minItems": 1, "uniqueItems": True}
+    schemas["max_entries"] = {**schemas["max_entries"], "description": MAX_ENTRIES_DESCRIPTION}
     return schemas
 
 

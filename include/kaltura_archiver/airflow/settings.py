@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from datetime import timedelta
 from typing import Any
 
 from airflow.sdk import Variable
@@ -12,6 +13,9 @@ from kaltura_archiver.config import ArchiverSettings, SettingsError
 
 VARIABLE_PREFIX = "kaltura_archiver_"
 UNATTENDED_VARIABLE = f"{VARIABLE_PREFIX}unattended"
+APPROVAL_TIMEOUT_VARIABLE = f"{VARIABLE_PREFIX}approval_timeout_hours"
+APPROVE_RESTORES_VARIABLE = f"{VARIABLE_PREFIX}approve_restores"
+DEFAULT_APPROVAL_TIMEOUT_HOURS = 24.0
 REPORTS_LOCATION_VARIABLE = f"{VARIABLE_PREFIX}reports_location"
 DEFAULT_REPORTS_LOCATION = "file:///tmp/kaltura_archiver/reports"
 
@@ -55,10 +59,34 @@ def load_archiver_settings() -> ArchiverSettings:
     return settings_from_mapping(found)
 
 
+def _flag(name: str) -> bool:
+    return str(Variable.get(name, default="false")).strip().lower() in {"1", "true", "yes", "on"}
+
+
 def is_unattended() -> bool:
     """True when live runs may skip the human approval step."""
-    raw = Variable.get(UNATTENDED_VARIABLE, default="false")
-    return str(raw).strip().lower() in {"1", "true", "yes", "on"}
+    return _flag(UNATTENDED_VARIABLE)
+
+
+def restores_need_approval() -> bool:
+    """True when live restore runs wait for an approval too (restore destroys nothing: off by default)."""
+    return _flag(APPROVE_RESTORES_VARIABLE)
+
+
+def approval_timeout() -> timedelta:
+    """How long an approval request waits for an answer before it counts as rejected (default 24 h)."""
+    raw = Variable.get(APPROVAL_TIMEOUT_VARIABLE, default=None)
+    if raw is None or not str(raw).strip():
+        return timedelta(hours=DEFAULT_APPROVAL_TIMEOUT_HOURS)
+    try:
+        hours = float(raw)
+    except ValueError:
+        hours = -1.0
+    if not 0 < hours <= 24 * 365:
+        raise SettingsError(
+            f"Variable {APPROVAL_TIMEOUT_VARIABLE}={raw!r} must be a number of hours above 0 (at most a year)"
+        )
+    return timedelta(hours=hours)
 
 
 def reports_location() -> str:

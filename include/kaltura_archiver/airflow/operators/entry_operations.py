@@ -5,8 +5,9 @@ the Amazon provider's `S3Hook`, `ArchiverSettings` from Variables), runs the ope
 entry and returns `EntryOutcome.as_dict()`. Waiting never holds a worker slot: WAITING_FOR_READY
 defers to `KalturaEntryReadyTrigger`, WAITING_FOR_GLACIER to `S3ObjectRestoreTrigger` (unless
 `wait_for_glacier=False`, then the outcome is returned and a later run continues); on resume the
-operation runs again from the live state. A retryable failure raises, so Airflow retries the task;
-a refusal (precondition not met) is returned as a FAILED outcome for the summary to count.
+operation runs again from the live state. A failed entry fails its task, so it shows red under
+its entry id: a retryable failure is retried by Airflow, a refusal (precondition not met) fails at
+once. Either way the FAILED outcome is still pushed as the task's XCom for `summarize` to count.
 Dry run (`dry_run=True`) is the default; the flag is kept (and templated) as `dry_run_flag`,
 because `BaseOperator.dry_run` is a method.
 """
@@ -18,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowException
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from kaltura_archiver.airflow.runtime import as_bool, build_runtime, reference_time
 from kaltura_archiver.airflow.triggers.kaltura_ready import KalturaEntryReadyTrigger
@@ -28,6 +29,10 @@ from kaltura_archiver.operations import OPERATIONS, EntryOutcome, OperationConte
 
 class EntryOperationFailed(AirflowException):
     """A transient failure of an entry operation: Airflow retries the task."""
+
+
+class EntryOperationRefused(AirflowFailException):
+    """A failure that retrying will not heal (a precondition, a permanent error): the task fails at once."""
 
 
 class EntryOperationOperator(BaseOperator):
@@ -92,7 +97,7 @@ class EntryOperationOperator(BaseOperator):
                 f"waiting failed: {event.get('message') or event.get('status')}",
                 {"dry_run": as_bool(self.dry_run_flag), "retryable": False},
             )
-            return self._finish(result)
+            return self._finish(context, result)
         return self._run(context, after_wait=True)
 
     def _run(self, context: Any, after_wait: bool) -> dict[str, Any]:
@@ -119,11 +124,16 @@ class EntryOperationOperator(BaseOperator):
                 method_name="execute_complete",
                 timeout=self.glacier_timeout,
             )
-        return self._finish(result)
+        return self._finish(context, result)
 
-    def _finish(self, result: EntryOutcome) -> dict[str, Any]:
-        if result.outcome is Outcome.FAILED and result.retryable:
-            raise EntryOperationFailed(f"{result.entry_id} {result.operation}: {result.reason}")
+    def _finish(self, context: Any, result: EntryOutcome) -> dict[str, Any]:
+        """Return the outcome; a FAILED one is pushed as XCom and fails the task (retried if it may heal)."""
+        if result.outcome is Outcome.FAILED:
+            context["ti"].xcom_push(key="return_value", value=result.as_dict())
+            message = f"{result.entry_id} {result.operation} failed: {result.reason}"
+            if result.retryable:
+                raise EntryOperationFailed(message)
+            raise EntryOperationRefused(message)
         self.log.info(
             "%s %s: %s - %s", result.entry_id, result.operation, result.outcome.value, result.reason
         )

@@ -15,12 +15,28 @@ from kaltura_archiver.operations.context import PlaceholderError, PlaceholderVid
 from kaltura_archiver.planning import Operation, filters_from_params, plan_entries
 from kaltura_archiver.selection import Selector
 
+PLAN_XCOM_KEY = "plan"
+
+
+def max_map_length() -> int:
+    """The effective `[core] max_map_length`: the most map indexes one mapped task may get (stock 1,024)."""
+    from airflow.sdk.configuration import conf
+
+    return conf.getint("core", "max_map_length", fallback=1024)
+
+
+def run_limit(max_entries: int, map_limit: int) -> int:
+    """How many entries one run may map: `max_entries` (-1: no limit of its own), never over `map_limit`."""
+    return map_limit if max_entries < 0 else min(max_entries, map_limit)
+
 
 class SelectEntriesOperator(BaseOperator):
-    """Select the entries `operation` must act on (capped by `max_entries`); returns their ids.
+    """Select the entries `operation` must act on; returns their ids, at most `max_entries` and
+    `[core] max_map_length` (so the mapped list is never refused).
 
     `filter_params` defaults to the run's params. Bad params fail the task at once (no retry) and
-    change nothing. The log ends with the matches per state and why the rest were left alone.
+    change nothing. The log ends with the matches per state, why the rest were left alone and how
+    many remain for the next run; the counts are also pushed as the XCom `plan`.
     """
 
     template_fields: Sequence[str] = ("filter_params",)
@@ -57,18 +73,33 @@ class SelectEntriesOperator(BaseOperator):
         for flt in filters:
             self.log.info("  filter: %s", flt.describe())
         max_entries = -1 if filters[0].unlimited else filters[0].max_entries
+        map_limit = max_map_length()
+        limit = run_limit(max_entries, map_limit)
         candidates = _candidates(runtime.selector, filters, reference, self.operation.value)
         named = any(f.entry_ids for f in filters)
-        plan = plan_entries(self.operation, candidates, runtime.settings, reference, max_entries, named)
+        # planned without a cap, so the entries left for later runs are counted too
+        plan = plan_entries(self.operation, candidates, runtime.settings, reference, -1, named)
         for line in plan.lines():
             self.log.info("%s", line)
+        selected = plan.entry_ids[:limit]
+        remaining = len(plan.entry_ids) - len(selected)
+        self.log.info(
+            "This run maps %d entries (max_entries %s, core.max_map_length %d); %d remain for the next run",
+            len(selected),
+            "unlimited" if max_entries < 0 else max_entries,
+            map_limit,
+            remaining,
+        )
         self.log.info("Calls: %s", runtime.counter.summary())
-        return plan.entry_ids
+        counts = {**plan.as_dict(), "selected": len(selected), "remaining": remaining, "limit": limit}
+        context["ti"].xcom_push(key=PLAN_XCOM_KEY, value=counts)
+        return selected
 
 
 def _candidates(
     selector: Selector, filters: list[EntryFilter], reference: Any, operation: str
 ) -> Iterator[tuple[Any, Any, Any]]:
+    selector.live_plays = True  # decide on plays as media.get shows them, not after Kaltura's daily sync
     for flt in filters:
         for page in selector.iter_views(flt, reference, bounded=False, operation=f"select for {operation}"):
             for view in page:

@@ -8,7 +8,8 @@ from typing import Any
 
 from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 from airflow.sdk import BaseSensorOperator
-from airflow.sdk.exceptions import AirflowException
+from airflow.sdk.exceptions import AirflowFailException
+from botocore.exceptions import BotoCoreError, ClientError
 
 from kaltura_archiver.airflow.triggers.s3_restore import (
     MISSING,
@@ -16,6 +17,7 @@ from kaltura_archiver.airflow.triggers.s3_restore import (
     RESTORED,
     S3ObjectRestoreTrigger,
     head_status,
+    permanent_error,
 )
 
 
@@ -23,7 +25,9 @@ class S3ObjectRestoredSensor(BaseSensorOperator):
     """Succeeds once s3://bucket_name/key is readable; pokes once, then defers to the trigger.
 
     With `request_restore=True` it asks S3 for a restore (tier and days given) when none is under
-    way. Fails when the object does not exist.
+    way (at most twice: again only if a restore lapsed before it was seen). It fails at once, without
+    retries, when the object does not exist, when no restore is under way and it may not request one,
+    and on S3 errors that will not heal (access denied, no such bucket, bad credentials).
     """
 
     template_fields: Sequence[str] = ("bucket_name", "key")
@@ -53,23 +57,34 @@ class S3ObjectRestoredSensor(BaseSensorOperator):
 
     def poke(self, context: Any) -> bool:
         """One HEAD: True when readable; requests a restore when asked to and none is under way."""
-        client: Any = S3Hook(aws_conn_id=self.aws_conn_id).get_conn()
-        status = head_status(client, self.bucket_name, self.key)
-        if status == MISSING:
-            raise AirflowException(f"s3://{self.bucket_name}/{self.key} does not exist")
-        if status == NOT_REQUESTED and self.request_restore:
-            self.log.info("requesting a Glacier restore of s3://%s/%s", self.bucket_name, self.key)
-            client.restore_object(
-                Bucket=self.bucket_name,
-                Key=self.key,
-                RestoreRequest={
-                    "Days": self.restore_days,
-                    "GlacierJobParameters": {"Tier": self.restore_tier},
-                },
-            )
+        where = f"s3://{self.bucket_name}/{self.key}"
+        try:
+            client: Any = S3Hook(aws_conn_id=self.aws_conn_id).get_conn()
+            status = head_status(client, self.bucket_name, self.key)
+            if status == MISSING:
+                raise AirflowFailException(f"{where} does not exist")
+            if status == NOT_REQUESTED and not self.request_restore:
+                raise AirflowFailException(
+                    f"{where} is in Glacier and no restore is under way; request one (request_restore=True)"
+                )
+            if status == NOT_REQUESTED:
+                self.log.info("requesting a Glacier restore of %s", where)
+                client.restore_object(
+                    Bucket=self.bucket_name,
+                    Key=self.key,
+                    RestoreRequest={
+                        "Days": self.restore_days,
+                        "GlacierJobParameters": {"Tier": self.restore_tier},
+                    },
+                )
+        except (ClientError, BotoCoreError) as err:
+            message = permanent_error(err)
+            if message:
+                raise AirflowFailException(f"{where}: {message}") from None
+            raise
         return status == RESTORED
 
-    def execute(self, context: Any) -> None:
+    def execute(self, context: Any, requested_before: bool = False) -> None:
         """Poke once; when not yet readable, defer (or poke on in the worker if not deferrable)."""
         if not self.deferrable:
             super().execute(context)
@@ -84,15 +99,22 @@ class S3ObjectRestoredSensor(BaseSensorOperator):
                 poll_interval=self.poke_interval,
             ),
             method_name="execute_complete",
+            kwargs={"requested_before": requested_before},
             timeout=timedelta(seconds=self.timeout),
         )
 
-    def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> None:
-        """Resume after the trigger fired: succeed when restored, re-poke when no restore was under way."""
+    def execute_complete(
+        self, context: Any, event: dict[str, Any] | None = None, requested_before: bool = False
+    ) -> None:
+        """Resume after the trigger fired: succeed when restored; a lapsed restore is requested once more."""
         status = (event or {}).get("status")
         if status == RESTORED:
             return
-        if status == NOT_REQUESTED:
-            self.execute(context)
+        where = f"s3://{self.bucket_name}/{self.key}"
+        if status == NOT_REQUESTED and self.request_restore and not requested_before:
+            self.log.info("the restore of %s lapsed before it was seen; requesting it once more", where)
+            self.execute(context, requested_before=True)
             return
-        raise AirflowException(f"waiting for s3://{self.bucket_name}/{self.key} failed: {event}")
+        if status == NOT_REQUESTED:
+            raise AirflowFailException(f"{where}: no Glacier restore is under way any more")
+        raise AirflowFailException(f"waiting for {where} failed: {(event or {}).get('message') or status}")

@@ -19,7 +19,8 @@ class KalturaEntryReadyTrigger(BaseTrigger):
     """Fires {"status": "ready"|"error", "entry_id", "message"} once the entry is READY or failed.
 
     Every poll (media.get + flavorAsset.list) runs in a worker thread via `asyncio.to_thread`,
-    so the triggerer's event loop never blocks; transient Kaltura errors just mean "poll again".
+    so the triggerer's event loop never blocks; transient Kaltura errors just mean "poll again", any
+    other error (a refused session, a missing entry, a broken connection) fires "error" at once.
     """
 
     def __init__(self, entry_id: str, kaltura_conn_id: str = "kaltura_default", poll_interval: float = 30.0):
@@ -55,6 +56,8 @@ class KalturaEntryReadyTrigger(BaseTrigger):
             if err.retryable:
                 return False, "transient", f"transient Kaltura error {err.code}"
             return True, ERROR, str(err)
+        except ValueError as err:  # a connection that cannot work (e.g. no partner id): no point polling
+            return True, ERROR, f"Kaltura connection {self.kaltura_conn_id!r}: {err}"
         return result.status in (READY, ERROR), result.status, result.message
 
     async def run(self) -> AsyncIterator[TriggerEvent]:

@@ -11,7 +11,13 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    NoCredentialsError,
+    ParamValidationError,
+    PartialCredentialsError,
+)
 
 from kaltura_archiver.archive_store import ARCHIVE_CLASSES, RESTORE_DONE, RESTORE_ONGOING, parse_restore
 
@@ -20,6 +26,34 @@ ONGOING = "ongoing"
 NOT_REQUESTED = "not_requested"
 MISSING = "missing"
 ERROR = "error"
+# S3 answers that waiting will not change: wrong or missing credentials, no permission, no bucket or key.
+PERMANENT_CODES = frozenset(
+    {
+        "403",
+        "Forbidden",
+        "AccessDenied",
+        "AllAccessDisabled",
+        "InvalidAccessKeyId",
+        "SignatureDoesNotMatch",
+        "InvalidToken",
+        "NoSuchBucket",
+        "NoSuchKey",
+        "InvalidBucketName",
+    }
+)
+PERMANENT_BOTO_ERRORS = (NoCredentialsError, PartialCredentialsError, ParamValidationError)
+
+
+def permanent_error(err: Exception) -> str | None:
+    """A clear message when `err` will not heal by waiting (credentials, access, bucket); else None."""
+    if isinstance(err, ClientError):
+        code = str(err.response.get("Error", {}).get("Code"))
+        if code in PERMANENT_CODES:
+            return f"S3 refused the request ({code}): check the credentials, permissions, bucket and key"
+        return None
+    if isinstance(err, PERMANENT_BOTO_ERRORS):
+        return f"S3 client error that will not heal: {type(err).__name__}: {err}"
+    return None
 
 
 def restore_status(head: dict[str, Any]) -> str:
@@ -46,9 +80,10 @@ def head_status(client: Any, bucket: str, key: str) -> str:
 
 
 class S3ObjectRestoreTrigger(BaseTrigger):
-    """Fires {"status": "restored"|"not_requested"|"missing"|"error", "bucket", "key"}.
+    """Fires {"status": "restored"|"not_requested"|"missing"|"error", "bucket", "key"[, "message"]}.
 
-    Keeps polling while the restore is ongoing; S3 errors are retried on the next poll.
+    Keeps polling while the restore is ongoing; transient S3 errors (throttling, 5xx, network) are
+    retried on the next poll, errors that will not heal (see `permanent_error`) fire "error" at once.
     """
 
     def __init__(
@@ -92,6 +127,10 @@ class S3ObjectRestoreTrigger(BaseTrigger):
             try:
                 status = await asyncio.to_thread(self._poll)
             except (ClientError, BotoCoreError) as err:
+                message = permanent_error(err)
+                if message:
+                    yield TriggerEvent({"status": ERROR, "message": message, **payload})
+                    return
                 self.log.info("S3 error while waiting for s3://%s/%s: %s", self.bucket_name, self.key, err)
             else:
                 if status != ONGOING:
