@@ -194,6 +194,11 @@ class EntryFilter:
             played_min = _epoch(years_ago(reference, self.played_within)) + 1
         return TimeBounds(created_min, created_max, played_min, played_max)
 
+    @property
+    def plays_matter(self) -> bool:
+        """True when the decision depends on plays or lastPlayedAt (which Kaltura's lists see late)."""
+        return self.unplayed_for is not None or self.played_within is not None or self.plays is not None
+
     def matches(self, entry: EntryRecord, reference: datetime) -> bool:
         """The exact decision whether ``entry`` is selected (tags as whole tags, ages from ``reference``)."""
         return not self.mismatch(entry, reference)

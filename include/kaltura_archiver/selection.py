@@ -13,6 +13,13 @@ eSearch's tag matching is fuzzy too, so nothing would be pushed down that is not
 A response cut short is refused by `kaltura_api.CompleteResponseClient`, so a short page really is
 the end of a window.
 
+Plays and lastPlayedAt reach Kaltura's list filters only after its daily plays sync
+(`kaltura_rules.PLAYS_SYNC_LAG_SECONDS`); ``media.get`` may show a play sooner. With ``live_plays``
+(the action DAGs' select) a filter that depends on plays drops the server bound a late play could
+hide an entry behind (``lastPlayedAtGreaterThanOrEqual``) and decides on each candidate as
+``media.get`` shows it (one multirequest per 50 candidates): a placeholder played an hour ago is
+restored, an entry played an hour ago is not replaced.
+
 `Selector.count` is exact: a filter fully evaluated by Kaltura is counted from ``totalCount`` of
 createdAt windows below the cap (a few calls), any other by walking its candidates.
 
@@ -51,6 +58,8 @@ from kaltura_archiver.records import EntryRecord, FlavorRecord, pick_original
 logger = logging.getLogger(__name__)
 
 EPOCH_MAX = 2**31 - 1
+SAME_SECOND_IDLE_PAGES = 50
+"""Pages in a row without a new entry before reading one crowded second gives up."""
 FLAVORS_NONE, FLAVORS_ORIGINAL, FLAVORS_ALL = "none", "original", "all"
 
 
@@ -105,6 +114,7 @@ class Selector:
         log: logging.Logger = logger,
     ) -> None:
         """``inventory`` is ``ArchiveStore.inventory`` (or None to skip S3, e.g. for list and count)."""
+        self.live_plays = False
         self.api = api
         self.settings = settings
         self.inventory = inventory
@@ -137,7 +147,7 @@ class Selector:
             mf.createdAtGreaterThanOrEqual = lo
         if hi is not None:
             mf.createdAtLessThanOrEqual = hi
-        played_min = lower_time_bound(bounds.played_min)
+        played_min = None if self._live(flt) else lower_time_bound(bounds.played_min)
         played_max = upper_time_bound(bounds.played_max)
         if played_min is not None:
             mf.lastPlayedAtGreaterThanOrEqual = played_min
@@ -149,12 +159,15 @@ class Selector:
             mf.tagsMultiLikeAnd = ",".join(flt.required_tags)
         return mf
 
-    @staticmethod
-    def server_exact(flt: EntryFilter, reference: datetime) -> bool:
+    def _live(self, flt: EntryFilter) -> bool:
+        return self.live_plays and flt.plays_matter
+
+    def server_exact(self, flt: EntryFilter, reference: datetime) -> bool:
         """True when Kaltura evaluates every criterion exactly (no tags, no plays, no widened time bound)."""
         b = flt.bounds(reference)
         times = (b.created_min, b.created_max, b.played_min, b.played_max)
-        return not flt.tags and flt.plays is None and all(time_bound_is_exact(t) for t in times)
+        exact_times = all(time_bound_is_exact(t) for t in times)
+        return not flt.tags and flt.plays is None and exact_times and not self._live(flt)
 
     @staticmethod
     def text_match(flt: EntryFilter) -> bool:
@@ -172,50 +185,70 @@ class Selector:
         return objects, total
 
     def _window_walk(self, flt: EntryFilter, reference: datetime) -> Iterator[list[EntryRecord]]:
-        """Server candidates in ascending createdAt order, page by page, each exactly once."""
-        yield from self._cursor_walk(flt, reference, None, set())
+        """Server candidates in ascending createdAt order, page by page, each exactly once.
 
-    def _cursor_walk(
-        self, flt: EntryFilter, reference: datetime, second: int | None, done: set[str]
-    ) -> Iterator[list[EntryRecord]]:
-        """Walk windows that start at the last key seen: createdAt, or updatedAt within one createdAt second.
-
-        Kaltura has no tie-breaker among equal sort keys (their order may change between calls), so a
-        window restarts at the last key and skips the ids already seen there; page indexes are never
-        used. When a whole page shares one createdAt second, that second is walked by updatedAt.
+        Kaltura has no tie-breaker among equal createdAt values (their order may change between
+        calls), so each window restarts at the last createdAt seen and skips the ids seen there; page
+        indexes are used only inside one second that holds more than a page of entries.
         """
-        by_update = second is not None
-        key: Callable[[EntryRecord], int] = _updated_epoch if by_update else _created_epoch
         cursor: int | None = None
         seen_at_cursor: set[str] = set()
         while True:
-            mf = self._media_filter(flt, reference, second if by_update else cursor, second)
-            if by_update:
-                mf.orderBy = "+updatedAt"
-                if cursor is not None:
-                    mf.updatedAtGreaterThanOrEqual = cursor
+            mf = self._media_filter(flt, reference, cursor, None)
             objects, _ = self._list(mf, MAX_PAGE_SIZE)
             records = [EntryRecord.from_kaltura(o) for o in objects]
-            fresh = [r for r in records if r.entry_id not in done and r.entry_id not in seen_at_cursor]
-            done.update(r.entry_id for r in fresh)
+            fresh = [r for r in records if not (r.created_epoch == cursor and r.entry_id in seen_at_cursor)]
             if fresh:
                 yield fresh
             if len(records) < MAX_PAGE_SIZE:
                 return
-            last = key(records[-1])
-            at_last = {r.entry_id for r in records if key(r) == last}
+            last = records[-1].created_epoch
+            at_last = {r.entry_id for r in records if r.created_epoch == last}
             if last == cursor:
                 seen_at_cursor |= at_last
             else:
                 cursor, seen_at_cursor = last, at_last
             if len(seen_at_cursor) >= MAX_PAGE_SIZE:
-                if by_update:
-                    raise SelectionError(
-                        f"more than {MAX_PAGE_SIZE} entries share createdAt {second} and updatedAt {last}: "
-                        "Kaltura cannot page through them in a stable order"
-                    )
-                yield from self._cursor_walk(flt, reference, last, set(seen_at_cursor))
+                # a whole page shares one second: the next window could return only seen entries
+                yield from self._same_second(flt, reference, last, seen_at_cursor)
                 cursor, seen_at_cursor = last + 1, set()
+
+    def _same_second(
+        self, flt: EntryFilter, reference: datetime, second: int, seen: set[str]
+    ) -> Iterator[list[EntryRecord]]:
+        """Every candidate created in one second that holds more than a page of entries.
+
+        Each request excludes seen ids (``idNotIn``, as many as Kaltura keeps), so while they fit one
+        request returns only unseen entries; past that, pages are read until every entry the second
+        holds (its count) was seen, whatever order Kaltura returns the ties in.
+        """
+        cap = max_id_in(self.text_match(flt))
+        frozen: list[str] = []
+        page, idle = 1, 0
+        while True:
+            if len(seen) <= cap:
+                excluded, page = sorted(seen), 1
+            else:
+                frozen = frozen or sorted(seen)[:cap]
+                excluded = frozen
+            mf = self._media_filter(flt, reference, second, second)
+            if excluded:
+                mf.idNotIn = ",".join(excluded)
+            objects, total = self._list(mf, MAX_PAGE_SIZE, page)
+            fresh = [r for r in map(EntryRecord.from_kaltura, objects) if r.entry_id not in seen]
+            seen.update(r.entry_id for r in fresh)
+            if fresh:
+                yield fresh
+            if len(seen) >= total + len(excluded):
+                return
+            idle = 0 if fresh else idle + 1
+            if idle > SAME_SECOND_IDLE_PAGES:
+                raise SelectionError(
+                    f"{total + len(excluded)} entries share createdAt {second}; {len(seen)} could be read"
+                )
+            page = page % max(1, -(-total // MAX_PAGE_SIZE)) + 1
+            if page * MAX_PAGE_SIZE > RESULT_CAP:
+                raise SelectionError(f"more than {RESULT_CAP} entries were created in the second {second}")
 
     def _id_walk(self, flt: EntryFilter, reference: datetime) -> Iterator[list[EntryRecord]]:
         """Server candidates of an entry-id list, as many ids per call as Kaltura keeps, in chunk order."""
@@ -248,6 +281,8 @@ class Selector:
         limit = flt.max_entries if bounded and not flt.unlimited else None
         produced = 0
         for page in self.candidates(flt, reference):
+            if self._live(flt):
+                page = self._with_live_plays(flt, reference, page)
             for entry in page:
                 if not flt.matches(entry, reference):
                     continue
@@ -259,6 +294,15 @@ class Selector:
                 produced += 1
                 if limit is not None and produced >= limit:
                     return
+
+    def _with_live_plays(
+        self, flt: EntryFilter, reference: datetime, page: list[EntryRecord]
+    ) -> list[EntryRecord]:
+        """The page with plays as ``media.get`` shows them, for the entries whose decision plays can flip."""
+        other_criteria = flt.with_changes(unplayed_for=None, played_within=None, plays=None)
+        unsure = [e.entry_id for e in page if other_criteria.matches(e, reference)]
+        live = self.api.get_entries(unsure) if unsure else {}
+        return [live.get(e.entry_id, e) if e.entry_id in unsure else e for e in page]
 
     def iter_pages(
         self, flt: EntryFilter, reference: datetime, bounded: bool = True
@@ -377,14 +421,6 @@ class Selector:
                 ", ".join(f"{k}={v}" for k, v in sorted(states.items())),
                 exempt,
             )
-
-
-def _created_epoch(record: EntryRecord) -> int:
-    return record.created_epoch
-
-
-def _updated_epoch(record: EntryRecord) -> int:
-    return int(record.updated_at.timestamp()) if record.updated_at else 0
 
 
 def _max_opt(a: int | None, b: int | None) -> int | None:

@@ -53,8 +53,14 @@ CASES: dict[str, tuple[dict[str, Any], int | None, str, str]] = {
         "unhealthy",
         "still matches",
     ),
-    "no_content": (entry_spec("no_content", 4, status=7, flavors=False), None, "unhealthy", "no original"),
-    "converting": (entry_spec("converting", 4, status=1, original_size=SIZE), None, "unhealthy", "not READY"),
+    "no_content": (entry_spec("no_content", 4, status=7, flavors=False), None, "observed", "no original"),
+    "converting": (entry_spec("converting", 4, status=1, original_size=SIZE), None, "observed", "not READY"),
+    "archived_no_content": (
+        entry_spec("archived_no_content", 4, status=7, tags=(A,), flavors=False),
+        SIZE,
+        "unhealthy",
+        "no original",
+    ),
     "exempt": (
         entry_spec("exempt", 4, tags=("archive_exempt",), original_size=SIZE),
         None,
