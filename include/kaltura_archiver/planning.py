@@ -32,6 +32,13 @@ class Operation(enum.StrEnum):
     REPAIR = "repair"
 
 
+LIVE_PLAYS_OPERATIONS = frozenset({Operation.REPLACE, Operation.RESTORE})
+"""Operations whose select decides on plays as media.get shows them, not after Kaltura's daily plays
+sync: a placeholder played an hour ago is restored, an entry played an hour ago is not replaced.
+Archive keeps the synced view: copying an entry played since the sync loses nothing, and reading every
+candidate live would cost a call per 50 entries of the whole account."""
+
+
 def default_statuses(operation: Operation) -> tuple[int | str, ...] | None:
     """Statuses an operation selects unless the trigger names others (None: the filter's default)."""
     return ACTION_STATUSES if operation in (Operation.ARCHIVE, Operation.REPLACE) else None

@@ -12,7 +12,7 @@ from kaltura_archiver.airflow.runtime import build_runtime, reference_time
 from kaltura_archiver.config import SettingsError
 from kaltura_archiver.filters import EntryFilter, FilterError
 from kaltura_archiver.operations.context import PlaceholderError, PlaceholderVideo
-from kaltura_archiver.planning import Operation, filters_from_params, plan_entries
+from kaltura_archiver.planning import LIVE_PLAYS_OPERATIONS, Operation, filters_from_params, plan_entries
 from kaltura_archiver.selection import Selector
 
 PLAN_XCOM_KEY = "plan"
@@ -99,7 +99,7 @@ class SelectEntriesOperator(BaseOperator):
 def _candidates(
     selector: Selector, filters: list[EntryFilter], reference: Any, operation: str
 ) -> Iterator[tuple[Any, Any, Any]]:
-    selector.live_plays = True  # decide on plays as media.get shows them, not after Kaltura's daily sync
+    selector.live_plays = Operation(operation) in LIVE_PLAYS_OPERATIONS
     for flt in filters:
         for page in selector.iter_views(flt, reference, bounded=False, operation=f"select for {operation}"):
             for view in page:
