@@ -9,8 +9,16 @@ Layout (compatible with the old command-line tool, whose archives stay valid):
   flavor id, the S3 composite SHA256 checksum, part size and count, etag / version id, created and
   verified times, tool version.  Object metadata can only be set when an upload starts, before the
   sha256 and size are known, so the manifest is where they live (the flavor id is also put in the
-  object's metadata as ``kaltura-flavor-id``).  An object without a manifest is an old-tool
-  archive: callers fall back to the size rule for it.
+  object's metadata as ``kaltura-flavor-id``), the original's file extension (restores upload
+  with it) and the previous versions of the entry's archive.  An object without a manifest is an
+  old-tool archive: nothing is deleted on its strength until its content was proved equal to the
+  original by its S3 ETag (`kaltura_archiver.s3_etag`); then a manifest with ``source: old-tool``
+  and the proof is written, and verifying it later means the same size and the same ETag.
+* ``s3://BUCKET/previous/ENTRY_ID/ETAG`` keeps an earlier archive of the entry when its original
+  changed after archival and the bucket has no object versioning (with versioning Enabled, S3
+  keeps it as a noncurrent version of ``ENTRY_ID`` and nothing is copied).  The manifest lists
+  every previous version (key, version id, ETag, size, its own manifest) under
+  ``previous_versions``; ``ENTRY_ID`` always holds the newest version, as the old tool expects.
 
 Upload order, so that a crash at any point leaves a state the next run understands:
   1. multipart upload, every part carrying its SHA256 (S3 refuses a part whose bytes differ);
@@ -67,7 +75,12 @@ LogFn = Callable[[str], object]
 CallCounter = MutableMapping[str, int] | Callable[[str], object]
 
 SMALL_SELECTION = 20
-MANIFEST_FORMAT = 1
+MANIFEST_FORMAT = 2
+SOURCE_ARCHIVER = "archiver"
+SOURCE_OLD_TOOL = "old-tool"
+PREVIOUS_PREFIX = "previous/"
+COPY_PART_BYTES = 512 * 1024 * 1024
+COPY_SINGLE_LIMIT = 5 * 1024**3
 ARCHIVE_CLASSES = frozenset({"GLACIER", "DEEP_ARCHIVE"})
 RESTORE_REQUESTED = "requested"
 RESTORE_ONGOING = "ongoing"
@@ -113,6 +126,8 @@ class ArchivedObject:
     restore_expiry: datetime | None = None
     readable: bool | None = None
     flavor_id: str | None = None
+    server_side_encryption: str | None = None
+    sse_customer_algorithm: str | None = None
 
 
 @dataclass(frozen=True)
@@ -141,11 +156,29 @@ class ArchiveManifest:
     etag: str | None = None
     version_id: str | None = None
     verified_at: str | None = None
+    file_ext: str = ""
+    source: str = SOURCE_ARCHIVER
+    proof: str = ""
+    previous_versions: tuple[dict[str, Any], ...] = ()
     format: int = MANIFEST_FORMAT
 
     def to_json(self) -> str:
         """The manifest as stored (sorted keys, UTF-8 JSON)."""
         return json.dumps(asdict(self), sort_keys=True, indent=1)
+
+    def as_record(self) -> dict[str, Any]:
+        """The manifest as a plain dict without its own previous versions (kept inside a newer one)."""
+        data = asdict(self)
+        data.pop("previous_versions")
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ArchiveManifest:
+        """Build from a parsed manifest; unknown fields from newer versions are ignored."""
+        known = set(cls.__dataclass_fields__)
+        fields = {k: v for k, v in data.items() if k in known}
+        fields["previous_versions"] = tuple(dict(v) for v in fields.get("previous_versions") or ())
+        return cls(**fields)
 
     @classmethod
     def from_json(cls, text: str | bytes) -> ArchiveManifest:
@@ -153,8 +186,7 @@ class ArchiveManifest:
         data = json.loads(text)
         if not isinstance(data, dict):
             raise ValueError("manifest is not a JSON object")
-        known = set(cls.__dataclass_fields__)
-        return cls(**{k: v for k, v in data.items() if k in known})
+        return cls.from_dict(data)
 
 
 def composite_sha256(part_digests: Iterable[bytes]) -> str:
@@ -179,6 +211,39 @@ def parse_restore(header: str | None) -> tuple[str | None, datetime | None]:
         except (TypeError, ValueError):
             expiry = None
     return RESTORE_DONE, expiry
+
+
+def plain_etag(etag: str | None) -> str:
+    """An ETag without its quotes, lower-cased ('' for None)."""
+    return (etag or "").strip().strip('"').lower()
+
+
+def previous_key(entry_id: str, etag: str | None) -> str:
+    """Where an earlier archive of the entry is kept in a bucket without versioning."""
+    return f"{PREVIOUS_PREFIX}{entry_id}/{plain_etag(etag) or 'unknown'}"
+
+
+def effective_manifest(
+    stored: ArchivedObject | None, manifest: ArchiveManifest | None
+) -> tuple[ArchiveManifest | None, bool]:
+    """(the manifest of the object in place, True when a version change was interrupted).
+
+    A version change writes the new version's manifest (unverified, listing the old version last
+    under ``previous_versions``) before its upload completes; a crash in between leaves the old
+    object in place under the new manifest. Then the old version's own manifest (None for an
+    old-tool archive) describes the object, and the change is simply done again.
+    """
+    if stored is None or manifest is None or manifest.verified_at or not manifest.previous_versions:
+        return manifest, False
+    last = manifest.previous_versions[-1]
+    if plain_etag(last.get("etag")) != plain_etag(stored.etag) or last.get("size_bytes") != stored.size_bytes:
+        return manifest, False
+    previous = last.get("manifest")
+    if not previous:
+        return None, True
+    return replace(
+        ArchiveManifest.from_dict(previous), previous_versions=manifest.previous_versions[:-1]
+    ), True
 
 
 def _error_code(exc: ClientError) -> str:
@@ -215,6 +280,9 @@ class ArchiveStore:
         self._count_lock = threading.Lock()
         self._listing: dict[str, tuple[int, str, str | None]] | None = None
         self._manifests: set[str] | None = None
+        self._versioning: bool | None = None
+        self.copy_single_limit = COPY_SINGLE_LIMIT
+        self.copy_part_bytes = COPY_PART_BYTES
 
     def _count(self, operation: str) -> None:
         if self.calls is None:
@@ -360,7 +428,20 @@ class ArchiveStore:
             restore_expiry=expiry,
             readable=readable,
             flavor_id=(response.get("Metadata") or {}).get("kaltura-flavor-id"),
+            server_side_encryption=response.get("ServerSideEncryption"),
+            sse_customer_algorithm=response.get("SSECustomerAlgorithm"),
         )
+
+    def first_part_size(self, entry_id: str) -> int | None:
+        """Size of part 1 of a multipart object (``HEAD ?partNumber=1``); None when single-part or unknown."""
+        self._count("HeadObject")
+        try:
+            response = self.client.head_object(Bucket=self.bucket, Key=entry_id, PartNumber=1)
+        except (ClientError, BotoCoreError):
+            return None
+        if int(response.get("PartsCount") or 0) < 2:
+            return None
+        return int(response["ContentLength"])
 
     def read_manifest(self, entry_id: str) -> ArchiveManifest | None:
         """The manifest written beside the entry's archive, or None (old-tool archive or none)."""
@@ -376,6 +457,13 @@ class ArchiveStore:
             return ArchiveManifest.from_json(raw)
         except (ValueError, TypeError) as exc:
             raise ArchiveStoreError(f"the manifest of {entry_id} is not valid: {exc}") from exc
+
+    def save_manifest(self, manifest: ArchiveManifest) -> None:
+        """Write (or overwrite) the manifest of `manifest.entry_id` (STANDARD class)."""
+        try:
+            self._write_manifest(manifest)
+        except ClientError as exc:
+            raise ArchiveStoreError(f"writing the manifest of {manifest.entry_id} failed: {exc}") from exc
 
     def _write_manifest(self, manifest: ArchiveManifest) -> None:
         body = manifest.to_json().encode()
@@ -398,8 +486,13 @@ class ArchiveStore:
         flavor_id: str,
         expected_size: int | None,
         log: LogFn | None = None,
+        file_ext: str = "",
+        previous_versions: tuple[dict[str, Any], ...] = (),
     ) -> ArchiveManifest:
         """Stream chunks into ``s3://BUCKET/ENTRY_ID`` (multipart, SHA256 per part), verify, write manifest.
+
+        `file_ext` (the original's extension) and `previous_versions` (earlier archives of the entry,
+        see `keep_previous_version`) go into the manifest as they are.
 
         Memory holds the part being filled plus at most `upload_concurrency` parts in flight
         (each settings.part_size_bytes) and one incoming chunk.  On any failure the multipart
@@ -485,6 +578,8 @@ class ArchiveStore:
                 storage_class=storage_class,
                 created_at=datetime.now(UTC).isoformat(timespec="seconds"),
                 tool_version=__version__,
+                file_ext=file_ext,
+                previous_versions=tuple(previous_versions),
             )
             self._write_manifest(manifest)
             done = self._complete(entry_id, upload_id, parts, manifest)
@@ -619,7 +714,13 @@ class ArchiveStore:
                 f"s3://{self.bucket}/{entry_id} holds {stored.size_bytes} bytes, "
                 f"the manifest records {manifest.size_bytes}"
             )
-        if stored.checksum_sha256:
+        if manifest.source == SOURCE_OLD_TOOL:
+            if plain_etag(stored.etag) != plain_etag(manifest.etag):
+                raise ArchiveVerificationError(
+                    f"s3://{self.bucket}/{entry_id} has ETag {stored.etag}, the manifest of the old-tool"
+                    f" archive records {manifest.etag} (the object changed after its content was proved)"
+                )
+        elif stored.checksum_sha256:
             if not _same_checksum(stored.checksum_sha256, manifest.checksum_sha256):
                 raise ArchiveVerificationError(
                     f"s3://{self.bucket}/{entry_id} has SHA256 checksum {stored.checksum_sha256}, "
@@ -645,6 +746,131 @@ class ArchiveStore:
                     f"the manifest records {manifest.sha256}"
                 )
         return stored
+
+    # -- previous versions --------------------------------------------------------------------
+
+    def versioning_enabled(self) -> bool:
+        """True when the bucket's object versioning is Enabled (one call, remembered); False if unknown."""
+        if self._versioning is None:
+            self._count("GetBucketVersioning")
+            try:
+                status = self.client.get_bucket_versioning(Bucket=self.bucket).get("Status")
+            except (ClientError, BotoCoreError):
+                status = None
+            self._versioning = status == "Enabled"
+        return self._versioning
+
+    def keep_previous_version(
+        self,
+        entry_id: str,
+        stored: ArchivedObject,
+        manifest: ArchiveManifest | None,
+        reason: str,
+        log: LogFn | None = None,
+    ) -> dict[str, Any]:
+        """Keep the object now at ENTRY_ID before a newer version overwrites it; returns its record.
+
+        With versioning Enabled S3 keeps it as a noncurrent version (nothing is copied). Otherwise it
+        is copied to `previous_key` (same storage class, only if it is still the object described by
+        `stored`), which needs a readable object: ArchiveNotReadable for an unrestored Glacier one.
+        Idempotent: a copy already made of the same object is reused.
+        """
+        say = log or (lambda _message: None)
+        record: dict[str, Any] = {
+            "etag": stored.etag,
+            "size_bytes": stored.size_bytes,
+            "storage_class": stored.storage_class,
+            "superseded_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "reason": reason,
+            "manifest": manifest.as_record() if manifest is not None else None,
+        }
+        if self.versioning_enabled():
+            version = stored.version_id or "null"
+            say(f"{entry_id}: bucket versioning keeps the previous archive as version {version}")
+            return {**record, "key": entry_id, "version_id": version, "kept_by": "bucket versioning"}
+        key = previous_key(entry_id, stored.etag)
+        existing = self._head_key(key)
+        if existing is not None and existing.get("source-etag") == plain_etag(stored.etag):
+            say(f"{entry_id}: the previous archive is already kept at s3://{self.bucket}/{key}")
+            return {**record, "key": key, "version_id": None, "kept_by": "copy"}
+        if not stored.readable:
+            raise ArchiveNotReadable(
+                f"s3://{self.bucket}/{entry_id} is in {stored.storage_class} and not restored; it must be"
+                " restored before it can be kept as the previous version"
+            )
+        self._copy(entry_id, key, stored)
+        say(f"{entry_id}: previous archive ({stored.size_bytes} bytes) kept at s3://{self.bucket}/{key}")
+        return {**record, "key": key, "version_id": None, "kept_by": "copy"}
+
+    def _head_key(self, key: str) -> dict[str, str] | None:
+        """The metadata of any key, or None when it does not exist."""
+        self._count("HeadObject")
+        try:
+            response = self.client.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if _error_code(exc) in _NOT_FOUND:
+                return None
+            raise ArchiveStoreError(f"HEAD s3://{self.bucket}/{key} failed: {exc}") from exc
+        return dict(response.get("Metadata") or {})
+
+    def _copy(self, entry_id: str, key: str, stored: ArchivedObject) -> None:
+        """Server-side copy of the entry's object to `key`, refused by S3 if the object changed meanwhile."""
+        metadata = {"source-etag": plain_etag(stored.etag), "archive-of": entry_id}
+        if stored.flavor_id:
+            metadata["kaltura-flavor-id"] = stored.flavor_id
+        source = {"Bucket": self.bucket, "Key": entry_id}
+        try:
+            if stored.size_bytes <= self.copy_single_limit:
+                self._count("CopyObject")
+                self.client.copy_object(
+                    Bucket=self.bucket,
+                    Key=key,
+                    CopySource=source,
+                    CopySourceIfMatch=stored.etag or "",
+                    StorageClass=stored.storage_class,
+                    MetadataDirective="REPLACE",
+                    Metadata=metadata,
+                    ChecksumAlgorithm="SHA256",
+                )
+            else:
+                self._copy_in_parts(entry_id, key, stored, metadata)
+        except ClientError as exc:
+            raise ArchiveStoreError(f"keeping s3://{self.bucket}/{entry_id} at {key} failed: {exc}") from exc
+        copied = self._head_key(key)
+        if copied is None or copied.get("source-etag") != plain_etag(stored.etag):
+            raise ArchiveVerificationError(f"the copy of {entry_id} at {key} is missing after copying")
+
+    def _copy_in_parts(
+        self, entry_id: str, key: str, stored: ArchivedObject, metadata: dict[str, str]
+    ) -> None:
+        """Copy an object over 5 GiB with UploadPartCopy (S3's limit for one CopyObject)."""
+        self._count("CreateMultipartUpload")
+        upload_id = self.client.create_multipart_upload(
+            Bucket=self.bucket, Key=key, StorageClass=stored.storage_class, Metadata=metadata
+        )["UploadId"]
+        try:
+            parts = []
+            step = self.copy_part_bytes
+            for number, start in enumerate(range(0, stored.size_bytes, step), start=1):
+                end = min(start + step, stored.size_bytes) - 1
+                self._count("UploadPartCopy")
+                answer = self.client.upload_part_copy(
+                    Bucket=self.bucket,
+                    Key=key,
+                    UploadId=upload_id,
+                    PartNumber=number,
+                    CopySource={"Bucket": self.bucket, "Key": entry_id},
+                    CopySourceIfMatch=stored.etag or "",
+                    CopySourceRange=f"bytes={start}-{end}",
+                )
+                parts.append({"PartNumber": number, "ETag": answer["CopyPartResult"]["ETag"]})
+            self._count("CompleteMultipartUpload")
+            self.client.complete_multipart_upload(
+                Bucket=self.bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
+            )
+        except BaseException:
+            self._abort(key, upload_id, lambda _message: None)
+            raise
 
     # -- Glacier -------------------------------------------------------------------------------
 

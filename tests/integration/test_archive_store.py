@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 
 from dev.s3_server import S3DevControl
 from kaltura_archiver.archive_store import (
+    PREVIOUS_PREFIX,
     RESTORE_DONE,
     RESTORE_NOT_NEEDED,
     RESTORE_ONGOING,
@@ -23,6 +24,8 @@ from kaltura_archiver.archive_store import (
     ArchiveStoreError,
     ArchiveVerificationError,
     StreamSizeMismatch,
+    effective_manifest,
+    previous_key,
 )
 from kaltura_archiver.config import ArchiverSettings
 from tests.fixtures.s3 import S3Server
@@ -365,3 +368,167 @@ def test_restore_of_missing_object_is_an_error(s3_bucket: tuple[Any, str]) -> No
     client, bucket = s3_bucket
     with pytest.raises(ArchiveStoreError, match="does not exist"):
         ArchiveStore(client, bucket, SETTINGS).request_restore("0_nothere2")
+
+
+# -- manifests of old-tool archives, previous versions ------------------------------------------------
+
+
+def test_manifest_keeps_extension_and_previous_versions(s3_bucket: tuple[Any, str]) -> None:
+    client, bucket = s3_bucket
+    store = ArchiveStore(client, bucket, SETTINGS.with_changes(storage_class="STANDARD"))
+    earlier = ({"key": "previous/0_ext00001/abc", "etag": '"abc"', "size_bytes": 3, "manifest": None},)
+    manifest = store.upload_stream(
+        "0_ext00001", [b"x" * 1000], "0_f", 1000, file_ext="mov", previous_versions=earlier
+    )
+    stored = store.read_manifest("0_ext00001")
+    assert stored == manifest
+    assert stored is not None and stored.file_ext == "mov" and stored.previous_versions == earlier
+    assert stored.format == 2 and stored.source == "archiver"
+    old_format = {k: v for k, v in stored.as_record().items() if k not in ("file_ext", "source", "proof")}
+    parsed = ArchiveManifest.from_dict({**old_format, "format": 1, "unknown_later_field": True})
+    assert parsed.file_ext == "" and parsed.previous_versions == () and parsed.source == "archiver"
+
+
+def test_old_tool_manifest_is_verified_by_size_and_etag(s3_bucket: tuple[Any, str]) -> None:
+    client, bucket = s3_bucket
+    store = ArchiveStore(client, bucket, SETTINGS)
+    data = content(300_000)
+    client.put_object(Bucket=bucket, Key="0_oldtool2", Body=data)
+    stored = store.head("0_oldtool2")
+    assert stored is not None and stored.checksum_sha256 is None
+    manifest = ArchiveManifest(
+        entry_id="0_oldtool2",
+        key="0_oldtool2",
+        sha256=hashlib.sha256(data).hexdigest(),
+        size_bytes=len(data),
+        flavor_id="0_f",
+        checksum_sha256="",
+        part_size_bytes=len(data),
+        parts=1,
+        storage_class="STANDARD",
+        created_at="2026-01-01T00:00:00+00:00",
+        tool_version="test",
+        etag=stored.etag,
+        verified_at="2026-01-01T00:00:00+00:00",
+        source="old-tool",
+        proof="MD5 equals the ETag",
+    )
+    store.save_manifest(manifest)
+    assert store.verify_object("0_oldtool2", manifest, read_content=True).size_bytes == len(data)
+    client.put_object(Bucket=bucket, Key="0_oldtool2", Body=data[::-1])
+    with pytest.raises(ArchiveVerificationError, match="ETag"):
+        store.verify_object("0_oldtool2", manifest)
+
+
+def test_head_reports_encryption_and_first_part_size(s3_bucket: tuple[Any, str]) -> None:
+    from boto3.s3.transfer import TransferConfig
+
+    client, bucket = s3_bucket
+    store = ArchiveStore(client, bucket, SETTINGS)
+    client.put_object(Bucket=bucket, Key="0_kms00001", Body=b"abc", ServerSideEncryption="aws:kms")
+    kms = store.head("0_kms00001")
+    assert kms is not None and kms.server_side_encryption == "aws:kms"
+    assert store.first_part_size("0_kms00001") is None, "single-part"
+    data = content(13 * MIB)
+    config = TransferConfig(multipart_threshold=6 * MIB, multipart_chunksize=6 * MIB)
+    client.upload_fileobj(__import__("io").BytesIO(data), bucket, "0_multi001", Config=config)
+    assert store.first_part_size("0_multi001") == 6 * MIB
+    assert store.head("0_multi001").etag.endswith('-3"')  # type: ignore[union-attr]
+    assert store.first_part_size("0_nothere3") is None
+
+
+def test_previous_version_is_copied_once_and_kept(s3_bucket: tuple[Any, str]) -> None:
+    client, bucket = s3_bucket
+    calls: dict[str, int] = {}
+    store = ArchiveStore(client, bucket, SETTINGS.with_changes(storage_class="STANDARD"), calls=calls)
+    old = content(2 * MIB, seed=1)
+    first = store.upload_stream("0_vers0001", [old], "0_old", len(old), file_ext="mp4")
+    stored = store.head("0_vers0001")
+    assert stored is not None and not store.versioning_enabled()
+    kept = store.keep_previous_version("0_vers0001", stored, first, "changed")
+    key = previous_key("0_vers0001", stored.etag)
+    assert kept["key"] == key and key.startswith(PREVIOUS_PREFIX) and kept["kept_by"] == "copy"
+    assert kept["manifest"]["sha256"] == first.sha256 and "previous_versions" not in kept["manifest"]
+    assert client.get_object(Bucket=bucket, Key=key)["Body"].read() == old
+    copies = calls.get("CopyObject", 0)
+    assert store.keep_previous_version("0_vers0001", stored, first, "changed")["key"] == key
+    assert calls.get("CopyObject", 0) == copies, "an existing copy of the same object is reused"
+    new = content(MIB, seed=2)
+    second = store.upload_stream("0_vers0001", [new], "0_new", len(new), previous_versions=(kept,))
+    assert store.read_manifest("0_vers0001") == second and second.previous_versions[0]["key"] == key
+    assert client.get_object(Bucket=bucket, Key=key)["Body"].read() == old
+    inventory = ArchiveStore(client, bucket, SETTINGS).inventory(["0_vers0001"])["0_vers0001"]
+    assert inventory is not None and inventory.size_bytes == MIB
+
+
+def test_previous_version_over_the_single_copy_limit_is_copied_in_parts(s3_bucket: tuple[Any, str]) -> None:
+    client, bucket = s3_bucket
+    calls: dict[str, int] = {}
+    store = ArchiveStore(client, bucket, SETTINGS.with_changes(storage_class="STANDARD"), calls=calls)
+    store.copy_single_limit, store.copy_part_bytes = MIB, 5 * MIB
+    old = content(11 * MIB + 5, seed=5)
+    store.upload_stream("0_vers0005", chunked(old), "0_old", len(old))
+    stored = store.head("0_vers0005")
+    assert stored is not None
+    kept = store.keep_previous_version("0_vers0005", stored, None, "changed")
+    assert calls["UploadPartCopy"] == 3 and "CopyObject" not in calls
+    assert client.get_object(Bucket=bucket, Key=kept["key"])["Body"].read() == old
+    assert open_uploads(client, bucket) == []
+
+
+def test_previous_version_in_glacier_must_be_restored_first(s3_bucket: tuple[Any, str]) -> None:
+    client, bucket = s3_bucket
+    store = ArchiveStore(client, bucket, SETTINGS.with_changes(storage_class="GLACIER"))
+    store.upload_stream("0_vers0002", [b"g" * 5000], "0_old", 5000)
+    stored = store.head("0_vers0002")
+    assert stored is not None and stored.readable is False
+    with pytest.raises(ArchiveNotReadable):
+        store.keep_previous_version("0_vers0002", stored, None, "changed")
+    assert store.request_restore("0_vers0002") == RESTORE_REQUESTED
+    restored = store.head("0_vers0002")
+    assert restored is not None and restored.readable
+    kept = store.keep_previous_version("0_vers0002", restored, None, "changed")
+    head = client.head_object(Bucket=bucket, Key=kept["key"])
+    assert head["StorageClass"] == "GLACIER" and head["ContentLength"] == 5000
+
+
+def test_versioned_bucket_keeps_the_previous_version_without_a_copy(s3_bucket: tuple[Any, str]) -> None:
+    client, bucket = s3_bucket
+    client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    calls: dict[str, int] = {}
+    store = ArchiveStore(client, bucket, SETTINGS.with_changes(storage_class="GLACIER"), calls=calls)
+    old = content(100_000, seed=3)
+    store.upload_stream("0_vers0003", [old], "0_old", len(old))
+    stored = store.head("0_vers0003")
+    assert stored is not None and stored.version_id and not stored.readable
+    kept = store.keep_previous_version("0_vers0003", stored, None, "changed")
+    assert kept["key"] == "0_vers0003" and kept["version_id"] == stored.version_id
+    assert kept["kept_by"] == "bucket versioning" and "CopyObject" not in calls
+    store.upload_stream("0_vers0003", [b"new"], "0_new", 3, previous_versions=(kept,))
+    versions = client.list_object_versions(Bucket=bucket, Prefix="0_vers0003")["Versions"]
+    assert {v["VersionId"] for v in versions if v["Key"] == "0_vers0003"} >= {stored.version_id}
+
+
+def test_effective_manifest_of_an_interrupted_version_change(s3_bucket: tuple[Any, str]) -> None:
+    client, bucket = s3_bucket
+    store = ArchiveStore(client, bucket, SETTINGS.with_changes(storage_class="STANDARD"))
+    old = content(200_000, seed=4)
+    first = store.upload_stream("0_vers0004", [old], "0_old", len(old))
+    stored = store.head("0_vers0004")
+    assert stored is not None
+    kept = store.keep_previous_version("0_vers0004", stored, first, "changed")
+    pending = ArchiveManifest(
+        **{**first.__dict__, "sha256": "1" * 64, "verified_at": None, "previous_versions": (kept,)}
+    )
+    manifest, interrupted = effective_manifest(stored, pending)
+    assert interrupted and manifest is not None
+    assert manifest.sha256 == first.sha256 and manifest.previous_versions == ()
+    store.verify_object("0_vers0004", manifest, read_content=True)
+    assert effective_manifest(stored, first) == (first, False)
+    legacy_kept = {**kept, "manifest": None}
+    assert effective_manifest(
+        stored, ArchiveManifest(**{**pending.__dict__, "previous_versions": (legacy_kept,)})
+    ) == (
+        None,
+        True,
+    )
