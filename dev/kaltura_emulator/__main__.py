@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 
-from dev.kaltura_emulator import seed
+from dev.kaltura_emulator import seed, store
 from dev.kaltura_emulator.server import EmulatorApp, EmulatorServer
 
 
@@ -29,8 +29,52 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=0, help="random seed for --seed-entries")
     parser.add_argument("--conversion-seconds", type=float, default=5.0)
+    parser.add_argument(
+        "--conversion-profile",
+        choices=store.CONVERSION_PROFILES,
+        default="default",
+        help="none: addContent leaves entries PENDING without converting",
+    )
+    parser.add_argument(
+        "--no-relative-time",
+        action="store_true",
+        help="time filters are absolute even within 10 years of 0 (disable_relative_time_partners)",
+    )
+    parser.add_argument(
+        "--no-file-type-restriction",
+        action="store_true",
+        help="accept uploads of any content type and extension",
+    )
+    parser.add_argument(
+        "--file-extensions",
+        default=None,
+        help="comma separated upload extension whitelist ('' disables the extension check)",
+    )
+    parser.add_argument(
+        "--final-chunk-seconds",
+        type=float,
+        default=0.0,
+        help="time the final chunk of a resumed upload takes (server-side concatenation)",
+    )
+    parser.add_argument(
+        "--read-lag-seconds",
+        type=float,
+        default=0.0,
+        help="list actions and eSearch show writes only this many seconds later (0: off)",
+    )
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args(argv)
+    defaults = {
+        "conversion_seconds": args.conversion_seconds,
+        "conversion_profile": args.conversion_profile,
+        "relative_time": not args.no_relative_time,
+        "file_type_restriction": not args.no_file_type_restriction,
+        "final_chunk_seconds": args.final_chunk_seconds,
+        "read_lag_seconds": args.read_lag_seconds,
+    }
+    if args.file_extensions is not None:
+        extensions = [e.strip() for e in args.file_extensions.split(",") if e.strip()]
+        defaults["file_extensions_whitelist"] = extensions or None
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO, format="%(asctime)s %(message)s"
     )
@@ -39,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         args.partner_id,
         args.admin_secret,
         args.user_secret or "",
-        defaults={"conversion_seconds": args.conversion_seconds},
+        defaults={key: store.check_setting(key, value) for key, value in defaults.items()},
     )
     if args.seed_entries:
         count = app.db.conn.execute("SELECT COUNT(*) FROM entries").fetchone()[0]

@@ -5,20 +5,20 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import os
 import random
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from dev.kaltura_emulator import search, store
+from dev.kaltura_emulator import rules, search, store
 from dev.kaltura_emulator.errors import KalturaAPIError
 from dev.kaltura_emulator.store import Store
+from dev.kaltura_emulator.uploads import Uploads
 from dev.kaltura_emulator.wire import Params
 
-UPLOAD_PENDING, UPLOAD_PARTIAL, UPLOAD_FULL, UPLOAD_CLOSED, UPLOAD_DELETED = 0, 1, 2, 3, 5
 THUMB_READY = 2
+SESSION_ADMIN = 2
 
 
 @dataclass
@@ -39,6 +39,7 @@ class CallContext:
     base_url: str
     session: Session | None = None
     files: dict[str, IO[bytes]] = field(default_factory=dict)
+    file_names: dict[str, str | None] = field(default_factory=dict)
 
 
 Handler = Callable[[CallContext, Params], Any]
@@ -68,6 +69,7 @@ class Api:
         self.admin_secret = admin_secret
         self.user_secret = user_secret
         self.search = search.SearchBuilder(db.distinct_tags)
+        self.uploads = Uploads(db, partner_id)
         self.handlers: dict[tuple[str, str], Handler] = {
             ("session", "start"): self.session_start,
             ("session", "end"): lambda ctx, p: None,
@@ -89,10 +91,10 @@ class Api:
             ("flavorasset", "delete"): self.flavor_delete,
             ("flavorasset", "geturl"): self.flavor_url,
             ("flavorasset", "getdownloadurl"): self.flavor_url,
-            ("uploadtoken", "add"): self.upload_add,
-            ("uploadtoken", "get"): self.upload_get,
-            ("uploadtoken", "delete"): self.upload_delete,
-            ("uploadtoken", "upload"): self.upload_upload,
+            ("uploadtoken", "add"): self.uploads.add,
+            ("uploadtoken", "get"): self.uploads.get,
+            ("uploadtoken", "delete"): self.uploads.delete,
+            ("uploadtoken", "upload"): self.uploads.upload,
             ("thumbasset", "generate"): self.thumb_generate,
             ("thumbasset", "getbyentryid"): self.thumb_by_entry,
         }
@@ -168,8 +170,13 @@ class Api:
             raise KalturaAPIError("ENTRY_ID_NOT_FOUND", entry_id or "")
         return row
 
-    def entry_object(self, row: sqlite3.Row, ctx: CallContext) -> dict[str, Any]:
-        """A KalturaMediaEntry as the client reads it."""
+    def entry_object(self, row: sqlite3.Row, ctx: CallContext, synced: bool = False) -> dict[str, Any]:
+        """A KalturaMediaEntry as the client reads it.
+
+        synced: list and search results show plays, views and lastPlayedAt as of the last daily sync;
+        media.get shows the live values (entry::getPlays reads the plays/views cache).
+        """
+        prefix_played = "synced_" if synced else ""
         names = self.db.category_names()
         ids = [int(c) for c in row["categories_ids"].split(",") if c]
         prefix = f"{ctx.base_url}/p/{self.partner_id}/sp/{self.partner_id}00"
@@ -185,16 +192,17 @@ class Api:
             "categories": ",".join(names.get(c, f"category_{c}") for c in ids),
             "categoriesIds": row["categories_ids"],
             "status": row["status"],
-            "moderationStatus": 6,
+            "moderationStatus": row["moderation_status"],
+            "displayInSearch": row["display_in_search"],
             "type": 1,
             "createdAt": row["created_at"],
             "updatedAt": row["updated_at"],
             "downloadUrl": f"{prefix}/playManifest/entryId/{row['id']}/format/download/protocol/http",
             "version": row["version"],
             "thumbnailUrl": f"{prefix}/thumbnail/entry_id/{row['id']}/version/{row['thumb_version']}",
-            "plays": row["plays"],
-            "views": row["views"],
-            "lastPlayedAt": row["last_played_at"],
+            "plays": row[f"{prefix_played}plays"],
+            "views": row[f"{prefix_played}views"],
+            "lastPlayedAt": row[f"{prefix_played}last_played_at"],
             "width": 1280 if row["media_type"] == 1 else 0,
             "height": 720 if row["media_type"] == 1 else 0,
             "duration": row["duration"],
@@ -210,7 +218,9 @@ class Api:
 
     def media_list(self, ctx: CallContext, p: Params) -> dict[str, Any]:
         """media.list with KalturaMediaEntryFilter; offsets at or past 10,000 are refused like sphinx does."""
-        where, args, order = self.search.media_filter(p.obj("filter"))
+        where, args, order = self.search.media_filter(
+            p.obj("filter"), self.reference_time(ctx), bool(self.db.settings.get("relative_time", True))
+        )
         size, index = search.pager_values(p.obj("pager"))
         offset = (index - 1) * size
         if size and offset >= search.MAX_MATCHES:
@@ -218,17 +228,24 @@ class Api:
         limit = min(size, search.MAX_MATCHES - offset)
         return self._entry_page(ctx, where, args, order, limit, offset, "KalturaMediaListResponse")
 
+    def reference_time(self, ctx: CallContext) -> float:
+        """kTime::getTime: the KS `reftime` privilege, else the emulator clock."""
+        reference = rules.reference_time(ctx.session.privileges) if ctx.session else None
+        return float(reference) if reference is not None else self.db.now()
+
     def _entry_page(
         self, ctx: CallContext, where: str, args: list[Any], order: str, limit: int, offset: int, kind: str
     ) -> dict[str, Any]:
-        """A list response of entries matching a WHERE clause."""
+        """A list response of entries matching a WHERE clause (from the read replica when it lags)."""
         with self.db.lock:
-            total = self.db.count("entries e", where, args)
+            table = self.db.list_sql("entries e")
+            where = self.db.list_sql(where)
+            total = self.db.count(table, where, args)
             rows = self.db.conn.execute(
-                f"SELECT e.* FROM entries e WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",  # noqa: S608
+                f"SELECT e.* FROM {table} WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",  # noqa: S608
                 [*args, limit, offset],
             ).fetchall()
-            objects = [self.entry_object(row, ctx) for row in rows]
+            objects = [self.entry_object(row, ctx, synced=True) for row in rows]
         if kind == "KalturaESearchEntryResponse":
             results = [
                 {"objectType": "KalturaESearchEntryResult", "object": obj, "highlight": [], "itemsData": []}
@@ -248,9 +265,10 @@ class Api:
         size, index = search.pager_values(p.obj("pager"))
         if p.obj("pager") is not None and size * index > search.MAX_MATCHES:
             raise KalturaAPIError("CRITERIA EXCEEDED MAX MATCHES ALLOWED")
-        where, args = self.search.esearch(operator)
-        statuses = [
-            int(s) for s in search.split_csv(params.get_str("objectStatuses")) if s.lstrip("-").isdigit()
+        scope = search.EsearchScope()
+        where, args = self.search.esearch(operator, scope)
+        statuses: list[Any] = [
+            search.status_value(s) for s in search.split_csv(params.get_str("objectStatuses"))
         ]
         statuses = statuses or [store.READY]
         status_sql = f"e.status IN ({','.join('?' * len(statuses))})"
@@ -259,6 +277,11 @@ class Api:
         if object_id:
             conditions.append("e.id = ?")
             all_args.append(object_id)
+        else:
+            hidden = ",".join(str(v) for v in rules.HIDDEN_DISPLAY)
+            shown = ",".join("?" * len(scope.shown_ids)) or "NULL"
+            conditions.append(f"(e.display_in_search NOT IN ({hidden}) OR e.id IN ({shown}))")
+            all_args.extend(scope.shown_ids)
         order = search.esearch_order(params.obj("orderBy"))
         return self._entry_page(
             ctx,
@@ -271,15 +294,20 @@ class Api:
         )
 
     def media_update(self, ctx: CallContext, p: Params) -> dict[str, Any]:
-        """media.update: tags, name, description and categoriesIds (a null tags value clears them)."""
+        """media.update: tags, name and description.
+
+        Tags are stored as ktagword::tagsListFromParagraph leaves them (rules.normalise_tags); "" clears
+        them, while a null value changes nothing (entry::setTags returns early on null).
+        """
         entry_id = p.get_str("entryId", required=True)
         update = p.obj("mediaEntry", required=True)
         assert update is not None
         now = int(self.db.now())
         with self.db.tx() as conn:
             self._entry_row(entry_id)
-            if "tags" in update.data:
-                self.db.set_tags(conn, entry_id or "", store.split_tags(update.get_str("tags")))
+            tags = update.get_str("tags")
+            if tags is not None:
+                self.db.set_tags(conn, entry_id or "", rules.normalise_tags(tags))
             for key, column in (("name", "name"), ("description", "description")):
                 if update.has(key):
                     sql = f"UPDATE entries SET {column} = ? WHERE id = ?"  # noqa: S608
@@ -288,71 +316,75 @@ class Api:
             return self.entry_object(self._entry_row(entry_id), ctx)
 
     def media_add_content(self, ctx: CallContext, p: Params) -> dict[str, Any]:
-        """media.addContent from an upload token: NO_CONTENT only; then PRECONVERT until conversion ends."""
+        """media.addContent (api_v3/services/MediaService.php addContentAction): NO_CONTENT entries only;
+        a FULL token's file becomes the QUEUED source and the entry converts (PRECONVERT, then READY); a
+        token not FULL yet leaves the entry IMPORT until its upload ends (see uploads.py)."""
         entry_id = p.get_str("entryId", required=True) or ""
         resource = p.obj("resource", required=True)
         assert resource is not None
-        if resource.object_type() != "KalturaUploadedFileTokenResource":
-            raise KalturaAPIError("RESOURCE_TYPE_NOT_SUPPORTED", resource.object_type())
-        now = self.db.now()
         with self.db.tx() as conn:
             row = self._entry_row(entry_id)
             if row["status"] != store.NO_CONTENT:
                 raise KalturaAPIError("ENTRY_ALREADY_WITH_CONTENT")
-            token = self._token_row(resource.get_str("token"))
-            if token["status"] != UPLOAD_FULL:
-                raise KalturaAPIError("UPLOAD_TOKEN_INVALID_STATUS_FOR_ADD_ENTRY")
-            flavor_id = store.random_id()
-            os.replace(self._token_path(token["id"]), os.path.join(self.db.content_dir, flavor_id))
-            ext = os.path.splitext(token["file_name"])[1].lstrip(".") or store.SOURCE_EXT.get(
-                row["media_type"], "mp4"
-            )
-            self.db.insert_flavor(
-                conn,
-                flavor_id=flavor_id,
-                entry_id=entry_id,
-                params_id=store.SOURCE_PARAMS_ID,
-                is_original=True,
-                status=store.FLAVOR_QUEUED,
-                size_bytes=token["uploaded_size"],
-                kind="file",
-                ref=flavor_id,
-                ext=ext,
-                now=int(now),
-            )
-            conn.execute(
-                "UPDATE upload_tokens SET status = ?, updated_at = ? WHERE id = ?",
-                (UPLOAD_CLOSED, int(now), token["id"]),
-            )
-            ready_at = now + float(self.db.settings.get("conversion_seconds") or 0.0)
-            conn.execute(
-                "UPDATE entries SET status = ?, conversion_ready_at = ?, updated_at = ?,"
-                " version = version + 1 WHERE id = ?",
-                (store.PRECONVERT, ready_at, int(now), entry_id),
-            )
+            if resource.object_type() != "KalturaUploadedFileTokenResource":
+                raise KalturaAPIError("RESOURCE_TYPE_NOT_SUPPORTED", resource.object_type())
+            if not resource.get_str("token"):
+                raise KalturaAPIError(
+                    "PROPERTY_VALIDATION_CANNOT_BE_NULL", "KalturaUploadedFileTokenResource::token"
+                )
+            self.uploads.attach(conn, row, self.uploads.token_row(resource.get_str("token")))
             return self.entry_object(self._entry_row(entry_id), ctx)
 
-    def _thumb_source_check(self, row: sqlite3.Row) -> None:
-        """Thumbnail generation needs a video entry in ERROR_CONVERTING/PRECONVERT/READY with a source."""
-        if row["media_type"] != 1:
-            raise KalturaAPIError("ENTRY_MEDIA_TYPE_NOT_SUPPORTED", row["media_type"])
-        if row["status"] not in (-1, store.PRECONVERT, store.READY):
-            raise KalturaAPIError("INVALID_ENTRY_STATUS")
-        source = self.db.conn.execute(
-            "SELECT id FROM flavors WHERE entry_id = ? AND is_original = 1 AND status IN (?, ?)",
-            (row["id"], store.FLAVOR_READY, store.FLAVOR_QUEUED),
-        ).fetchone()
-        if source is None:
-            raise KalturaAPIError("THUMB_ASSET_IS_NOT_READY")
-
     def media_update_thumbnail(self, ctx: CallContext, p: Params) -> dict[str, Any]:
-        """media.updateThumbnail: a new default thumbnail from the source (bumps the thumbnail version)."""
+        """media.updateThumbnail (KalturaEntryService::updateThumbnailForEntryFromSourceEntry and
+        myEntryUtils::createThumbnailFromEntry).
+
+        A non-admin KS must own the entry (PERMISSION_DENIED_TO_UPDATE_ENTRY). Video: the frame comes from
+        the flavor of flavorParamsId if READY, else the source, else the highest-bitrate flavor; none, or
+        one without a file, makes the capture fail (INTERNAL_SERVERL_ERROR). An offset past the end is
+        retried at 0 (myFileConverter::autoCaptureFrame). Images copy their data; audio entries fail.
+        The entry's status is not checked.
+        """
         entry_id = p.get_str("entryId", required=True)
+        offset = p.get_int("timeOffset", required=True)
+        params_id = p.get_int("flavorParamsId")
         with self.db.tx() as conn:
-            self._thumb_source_check(self._entry_row(entry_id))
+            row = self._entry_row(entry_id)
+            session = ctx.session
+            owner = session.user_id.lower() if session is not None else ""
+            not_admin = session is not None and session.session_type != SESSION_ADMIN
+            if not_admin and row["user_id"].lower() != owner:
+                raise KalturaAPIError("PERMISSION_DENIED_TO_UPDATE_ENTRY")
+            if row["media_type"] == 1 and offset != -1:
+                self._capture_source(conn, row["id"], params_id)
+            elif row["media_type"] not in (1, 2):
+                raise KalturaAPIError("INTERNAL_SERVERL_ERROR")
             self._insert_thumb(conn, entry_id or "")
             conn.execute("UPDATE entries SET thumb_version = thumb_version + 1 WHERE id = ?", (entry_id,))
             return self.entry_object(self._entry_row(entry_id), ctx)
+
+    def _capture_source(self, conn: sqlite3.Connection, entry_id: str, params_id: int | None) -> None:
+        """The flavor a thumbnail is captured from must exist and have its file."""
+        live = f"entry_id = ? AND status != {store.FLAVOR_DELETED}"
+        flavor = None
+        if params_id is not None:
+            flavor = conn.execute(
+                f"SELECT * FROM flavors WHERE {live} AND flavor_params_id = ? AND status = ?"  # noqa: S608
+                " ORDER BY seq DESC LIMIT 1",
+                (entry_id, params_id, store.FLAVOR_READY),
+            ).fetchone()
+        if flavor is None:
+            flavor = conn.execute(
+                f"SELECT * FROM flavors WHERE {live} AND is_original = 1 ORDER BY seq DESC LIMIT 1",  # noqa: S608
+                (entry_id,),
+            ).fetchone()
+        if flavor is None:
+            flavor = conn.execute(
+                f"SELECT * FROM flavors WHERE {live} ORDER BY bitrate DESC, seq DESC LIMIT 1",  # noqa: S608
+                (entry_id,),
+            ).fetchone()
+        if flavor is None or flavor["status"] not in store.FLAVOR_WITH_FILE or not flavor["size_bytes"]:
+            raise KalturaAPIError("INTERNAL_SERVERL_ERROR")
 
     def _insert_thumb(self, conn: sqlite3.Connection, entry_id: str) -> dict[str, Any]:
         """Insert a READY thumbnail asset for an entry."""
@@ -384,6 +416,19 @@ class Api:
             "status": row["status"],
         }
 
+    def _thumb_source_check(self, row: sqlite3.Row) -> None:
+        """Thumbnail generation needs a video entry in ERROR_CONVERTING/PRECONVERT/READY with a source."""
+        if row["media_type"] != 1:
+            raise KalturaAPIError("ENTRY_MEDIA_TYPE_NOT_SUPPORTED", row["media_type"])
+        if row["status"] not in (store.ERROR_CONVERTING, store.PRECONVERT, store.READY):
+            raise KalturaAPIError("INVALID_ENTRY_STATUS")
+        source = self.db.conn.execute(
+            "SELECT id FROM flavors WHERE entry_id = ? AND is_original = 1 AND status IN (?, ?)",
+            (row["id"], store.FLAVOR_READY, store.FLAVOR_QUEUED),
+        ).fetchone()
+        if source is None:
+            raise KalturaAPIError("THUMB_ASSET_IS_NOT_READY")
+
     def thumb_generate(self, ctx: CallContext, p: Params) -> dict[str, Any]:
         """thumbAsset.generate."""
         entry_id = p.get_str("entryId", required=True)
@@ -402,7 +447,8 @@ class Api:
             return [self._thumb_object(row) for row in rows.fetchall()]
 
     def flavor_object(self, row: sqlite3.Row) -> dict[str, Any]:
-        """A KalturaFlavorAsset: size in KB as Kaltura reports it (inexact) plus exact sizeInBytes."""
+        """A KalturaFlavorAsset: size in KB as Kaltura reports it (inexact) plus exact sizeInBytes, which is
+        0 for flavors written before it existed (asset::getSizeInBytes, rules.SIZE_IN_BYTES_SINCE)."""
         original = bool(row["is_original"])
         return {
             "objectType": "KalturaFlavorAsset",
@@ -417,7 +463,7 @@ class Api:
             "updatedAt": row["updated_at"],
             "deletedAt": row["deleted_at"],
             "description": "",
-            "sizeInBytes": row["size_bytes"],
+            "sizeInBytes": row["size_bytes"] if row["bytes_recorded"] else 0,
             "flavorParamsId": row["flavor_params_id"],
             "width": row["width"],
             "height": row["height"],
@@ -442,45 +488,48 @@ class Api:
         return row
 
     def flavor_list(self, ctx: CallContext, p: Params) -> dict[str, Any]:
-        """flavorAsset.list: entryIdEqual/entryIdIn (cut to 500), idIn, status filters; DELETED hidden."""
+        """flavorAsset.list (api_v3/types/conversionProfile/filters/KalturaAssetFilter.php).
+
+        entryIdEqual or entryIdIn is required (validateEntryIdsFiltered); entryIdIn keeps its first 500
+        ids and only entries that exist and are not deleted
+        (entryPeer::filterEntriesByPartnerOrKalturaNetwork); DELETED flavors are hidden unless a status
+        filter asks for them. Reads come from the read replica when it lags.
+        """
         flt = p.obj("filter") or Params({})
-        conditions: list[str] = []
-        args: list[Any] = []
-        for key, column in (("entryIdEqual", "entry_id"), ("idEqual", "id")):
+        entry_ids = self._filtered_entry_ids(flt)
+        if not entry_ids:
+            return {"objectType": "KalturaFlavorAssetListResponse", "objects": [], "totalCount": 0}
+        conditions = [f"entry_id IN ({','.join('?' * len(entry_ids))})"]
+        args: list[Any] = list(entry_ids)
+        for key, column in (
+            ("idEqual", "id"),
+            ("statusEqual", "status"),
+            ("flavorParamsIdEqual", "flavor_params_id"),
+        ):
             value = flt.get_str(key)
-            if value is not None:
+            if value is not None and value != "":
                 conditions.append(f"{column} = ?")
-                args.append(value)
-        for key, column in (("entryIdIn", "entry_id"), ("idIn", "id")):
-            values = search.in_values(flt.get_str(key))
-            if values is not None:
-                conditions.append(f"{column} IN ({','.join('?' * len(values)) or 'NULL'})")
-                args.extend(values)
-        for key, column in (("statusEqual", "status"), ("flavorParamsIdEqual", "flavor_params_id")):
-            number = flt.get_int(key)
-            if number is not None:
-                conditions.append(f"{column} = ?")
-                args.append(number)
+                args.append(search.status_value(value))
         for key, column, negate in (
+            ("idIn", "id", False),
             ("statusIn", "status", False),
             ("statusNotIn", "status", True),
             ("flavorParamsIdIn", "flavor_params_id", False),
         ):
             values = search.in_values(flt.get_str(key))
             if values is not None:
-                numbers = [int(v) for v in values if v.lstrip("-").isdigit()]
-                conditions.append(
-                    f"{column} {'NOT IN' if negate else 'IN'} ({','.join('?' * len(numbers)) or 'NULL'})"
-                )
-                args.extend(numbers)
+                marks = ",".join("?" * len(values)) or "NULL"
+                conditions.append(f"{column} {'NOT IN' if negate else 'IN'} ({marks})")
+                args.extend(search.status_value(v) for v in values)
         if not any(flt.has(k) for k in ("statusEqual", "statusIn")):
             conditions.append(f"status != {store.FLAVOR_DELETED}")
-        where = " AND ".join(conditions) or "1"
         size, index = search.pager_values(p.obj("pager"))
         with self.db.lock:
-            total = self.db.count("flavors", where, args)
+            table = self.db.list_sql("flavors")
+            where = " AND ".join(conditions)
+            total = self.db.count(table, where, args)
             rows = self.db.conn.execute(
-                f"SELECT * FROM flavors WHERE {where} ORDER BY seq LIMIT ? OFFSET ?",  # noqa: S608
+                f"SELECT * FROM {table} WHERE {where} ORDER BY seq LIMIT ? OFFSET ?",  # noqa: S608
                 [*args, size, (index - 1) * size],
             ).fetchall()
         return {
@@ -488,6 +537,26 @@ class Api:
             "objects": [self.flavor_object(row) for row in rows],
             "totalCount": total,
         }
+
+    def _filtered_entry_ids(self, flt: Params) -> list[str]:
+        """KalturaAssetFilter::validateEntryIdsFiltered and retrieveEntryIdsFiltered, then
+        entryPeer::filterEntriesByPartnerOrKalturaNetwork (first 500, existing entries only)."""
+        equal = flt.get_str("entryIdEqual")
+        given = flt.get_str("entryIdIn")
+        if not equal and not given:
+            name = "KalturaFlavorAssetFilter"
+            raise KalturaAPIError(
+                "PROPERTY_VALIDATION_CANNOT_BE_NULL", f"{name}::entryIdEqual/{name}::entryIdIn"
+            )
+        ids = [equal] if equal else list(dict.fromkeys((given or "").split(",")))[: rules.SQL_MAX_IN_VALUES]
+        with self.db.lock:
+            table = self.db.list_sql("entries")
+            rows = self.db.conn.execute(
+                f"SELECT id FROM {table} WHERE id IN ({','.join('?' * len(ids))}) AND status != ?",  # noqa: S608
+                [*ids, store.DELETED],
+            ).fetchall()
+        found = {row[0] for row in rows}
+        return [entry_id for entry_id in ids if entry_id in found]
 
     def flavor_get(self, ctx: CallContext, p: Params) -> dict[str, Any]:
         """flavorAsset.get."""
@@ -562,158 +631,6 @@ class Api:
         if row["status"] != store.FLAVOR_READY:
             raise KalturaAPIError("FLAVOR_ASSET_IS_NOT_READY")
         return download_url(ctx.base_url, self.partner_id, row["entry_id"], row["id"], row["file_ext"])
-
-    def _token_row(self, token_id: str | None) -> sqlite3.Row:
-        """An upload token row or UPLOAD_TOKEN_NOT_FOUND (deleted tokens are not found)."""
-        row = self.db.conn.execute(
-            "SELECT * FROM upload_tokens WHERE id = ? AND status != ?", (token_id or "", UPLOAD_DELETED)
-        ).fetchone()
-        if row is None:
-            raise KalturaAPIError("UPLOAD_TOKEN_NOT_FOUND")
-        return row
-
-    def _token_path(self, token_id: str) -> str:
-        """The file holding a token's uploaded bytes."""
-        return os.path.join(self.db.uploads_dir, token_id)
-
-    def _token_object(self, row: sqlite3.Row, ctx: CallContext) -> dict[str, Any]:
-        """A KalturaUploadToken."""
-        return {
-            "objectType": "KalturaUploadToken",
-            "id": row["id"],
-            "partnerId": self.partner_id,
-            "userId": row["user_id"],
-            "status": row["status"],
-            "fileName": row["file_name"],
-            "fileSize": row["file_size"],
-            "uploadedFileSize": row["uploaded_size"],
-            "createdAt": row["created_at"],
-            "updatedAt": row["updated_at"],
-            "uploadUrl": ctx.base_url,
-            "autoFinalize": row["auto_finalize"],
-        }
-
-    def upload_add(self, ctx: CallContext, p: Params) -> dict[str, Any]:
-        """uploadToken.add: a PENDING token."""
-        token = p.obj("uploadToken") or Params({})
-        token_id = store.random_id(length=32)
-        now = int(self.db.now())
-        size = token.get_float("fileSize")
-        auto = token.get_int("autoFinalize")
-        with self.db.tx() as conn:
-            conn.execute(
-                "INSERT INTO upload_tokens (id, status, file_name, file_size, auto_finalize, user_id,"
-                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    token_id,
-                    UPLOAD_PENDING,
-                    token.get_str("fileName") or "",
-                    None if size is None else int(size),
-                    1 if auto == 1 else 0,
-                    ctx.session.user_id if ctx.session else "",
-                    now,
-                    now,
-                ),
-            )
-            return self._token_object(self._token_row(token_id), ctx)
-
-    def upload_get(self, ctx: CallContext, p: Params) -> dict[str, Any]:
-        """uploadToken.get."""
-        with self.db.lock:
-            return self._token_object(self._token_row(p.get_str("uploadTokenId", required=True)), ctx)
-
-    def upload_delete(self, ctx: CallContext, p: Params) -> None:
-        """uploadToken.delete."""
-        with self.db.tx() as conn:
-            row = self._token_row(p.get_str("uploadTokenId", required=True))
-            conn.execute("UPDATE upload_tokens SET status = ? WHERE id = ?", (UPLOAD_DELETED, row["id"]))
-        for name in os.listdir(self.db.uploads_dir):
-            if name.startswith(row["id"]):
-                os.remove(os.path.join(self.db.uploads_dir, name))
-
-    def upload_upload(self, ctx: CallContext, p: Params) -> dict[str, Any]:
-        """uploadToken.upload with resume/resumeAt/finalChunk.
-
-        A chunk past the current end waits until the gap is filled; the token is FULL_UPLOAD once a final
-        chunk was seen and no gap is left (or, with autoFinalize, when fileSize bytes are there).
-        """
-        token_id = p.get_str("uploadTokenId", required=True) or ""
-        data = ctx.files.get("fileData")
-        if data is None:
-            raise KalturaAPIError("MISSING_MANDATORY_PARAMETER", "fileData")
-        resume = p.get_bool("resume")
-        final = p.get_bool("finalChunk", True)
-        resume_at = p.get_float("resumeAt", -1.0)
-        with self.db.tx() as conn:
-            row = self._token_row(token_id)
-            if row["status"] not in (UPLOAD_PENDING, UPLOAD_PARTIAL):
-                raise KalturaAPIError("UPLOAD_TOKEN_INVALID_STATUS_FOR_UPLOAD")
-            path = self._token_path(token_id)
-            if resume:
-                if not os.path.exists(path):
-                    raise KalturaAPIError("UPLOAD_TOKEN_CANNOT_RESUME")
-                self._write_chunk(path, data, int(resume_at if resume_at is not None else -1))
-            else:
-                with open(path, "wb") as handle:
-                    _copy(data, handle)
-                self._merge_pending(path)
-            size = os.path.getsize(path)
-            expected = row["file_size"]
-            gaps = any(name.startswith(f"{token_id}.chunk.") for name in os.listdir(self.db.uploads_dir))
-            final_seen = final or (resume and bool(row["final_seen"]))
-            status = UPLOAD_PARTIAL
-            if not gaps and (
-                final_seen or (row["auto_finalize"] and expected is not None and size >= expected)
-            ):
-                if expected is not None and size != expected:
-                    raise KalturaAPIError("UPLOAD_TOKEN_CANNOT_MATCH_EXPECTED_SIZE")
-                status = UPLOAD_FULL
-            conn.execute(
-                "UPDATE upload_tokens SET status = ?, uploaded_size = ?, final_seen = ?, updated_at = ?"
-                " WHERE id = ?",
-                (status, size, int(final_seen), int(self.db.now()), token_id),
-            )
-            return self._token_object(self._token_row(token_id), ctx)
-
-    def _write_chunk(self, path: str, data: IO[bytes], resume_at: int) -> None:
-        """Write a resumed chunk at resume_at (-1: append); a chunk past the end waits as a pending file."""
-        current = os.path.getsize(path)
-        position = current if resume_at < 0 else resume_at
-        if position > current:
-            with open(f"{path}.chunk.{position}", "wb") as handle:
-                _copy(data, handle)
-            return
-        with open(path, "r+b") as handle:
-            handle.seek(position)
-            _copy(data, handle)
-        self._merge_pending(path)
-
-    @staticmethod
-    def _merge_pending(path: str) -> None:
-        """Append pending chunks that have become contiguous with the file."""
-        directory, name = os.path.split(path)
-        while True:
-            size = os.path.getsize(path)
-            chunks = {
-                int(other.rsplit(".", 1)[1]): other
-                for other in os.listdir(directory)
-                if other.startswith(f"{name}.chunk.")
-            }
-            ready = [offset for offset in chunks if offset <= size]
-            if not ready:
-                return
-            offset = min(ready)
-            chunk_path = os.path.join(directory, chunks[offset])
-            with open(path, "r+b") as handle, open(chunk_path, "rb") as chunk:
-                handle.seek(offset)
-                _copy(chunk, handle)
-            os.remove(chunk_path)
-
-
-def _copy(source: IO[bytes], target: IO[bytes]) -> None:
-    """Copy a stream in 1 MiB pieces."""
-    while piece := source.read(1024 * 1024):
-        target.write(piece)
 
 
 def download_url(base_url: str, partner_id: int, entry_id: str, flavor_id: str, ext: str) -> str:

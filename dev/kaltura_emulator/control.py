@@ -33,11 +33,16 @@ class EmulatorControl:
     def create_entries(self, entries: Sequence[dict[str, Any]], batch: int = 20000) -> list[str]:
         """Bulk-create entries; returns their ids.
 
-        Fields per entry: id (optional), name, description, tags (list or comma string), categories
-        (list of int ids), category_names ({id: name}), creator_id, user_id, created_at / updated_at /
-        last_played_at (epoch seconds; last_played_at None = never played), plays, views, status
-        (entry status int, default 2 READY), media_type (1 video, 2 image, 5 audio), duration (s),
-        original_size (bytes of the source flavor, generated on the fly), flavors (False: none).
+        Fields per entry: id (optional), name, description, tags (list or comma string, normalised
+        like Kaltura), categories (list of int ids), category_names ({id: name}), creator_id, user_id,
+        created_at / updated_at / last_played_at (epoch seconds; last_played_at None = never played),
+        plays, views (plays and lastPlayedAt count as already synced), status (entry status int or a
+        plugin string such as "virusScan.Infected", default 2 READY), moderation_status (default 6
+        AUTO_APPROVED), display_in_search (default 1 PARTNER_ONLY), media_type (1 video, 2 image,
+        5 audio), duration (s), original_size (bytes of the source flavor, generated on the fly),
+        flavors (False: none), derived_statuses ({flavor params id: flavor status} for the derived
+        flavors, e.g. {487061: 4} NOT_APPLICABLE, {487051: -1} ERROR), legacy_size (True: flavors
+        report sizeInBytes 0; default: created before 2020-08-01).
         """
         ids: list[str] = []
         for start in range(0, len(entries), batch):
@@ -51,8 +56,29 @@ class EmulatorControl:
         return dict(self._call("GET", f"entries/{entry_id}", params={"sha256": "1" if sha256 else "0"}))
 
     def play(self, entry_id: str) -> None:
-        """Simulate a play now (plays + 1, lastPlayedAt = emulator clock)."""
+        """Simulate a play now: live plays + 1 and lastPlayedAt = emulator clock, seen by media.get at
+        once but by lists and eSearch only after the next `sync_plays` (or UTC midnight)."""
         self._call("POST", f"entries/{entry_id}/play")
+
+    def sync_plays(self) -> int:
+        """Run the daily analytics sync now: lists and eSearch see the live plays; returns how many
+        entries changed."""
+        return int(self._call("POST", "sync_plays")["changed"])
+
+    def set_entry_fields(self, entry_id: str, **fields: Any) -> None:
+        """Set status (int or e.g. "virusScan.Infected"), moderation_status or display_in_search."""
+        self._call("POST", f"entries/{entry_id}/fields", fields)
+
+    def set_entry_status(self, entry_id: str, status: int | str) -> None:
+        """Set an entry's status as a server flow would (virus scan, import failure, ...)."""
+        self.set_entry_fields(entry_id, status=status)
+
+    def set_conversion_outcome(self, entry_id: str, derived: dict[int, int]) -> None:
+        """The statuses the derived flavors get at the entry's next conversion ({params id: status},
+        -1 ERROR, 4 NOT_APPLICABLE); all failed or not applicable with an error: ERROR_CONVERTING."""
+        self._call(
+            "POST", f"entries/{entry_id}/conversion", {"derived": {str(k): v for k, v in derived.items()}}
+        )
 
     def settings(self) -> dict[str, Any]:
         """Current settings."""
@@ -69,6 +95,31 @@ class EmulatorControl:
     def set_conversion_seconds(self, seconds: float) -> None:
         """How long addContent keeps an entry in PRECONVERT before it becomes READY."""
         self._set(conversion_seconds=seconds)
+
+    def set_conversion_profile(self, profile: str) -> None:
+        """ "default" (convert: PRECONVERT then READY) or "none" (no conversion: the entry stays PENDING)."""
+        self._set(conversion_profile=profile)
+
+    def set_relative_time(self, enabled: bool) -> None:
+        """Whether time filter values within 10 years of 0 are relative to now (off: the partner is in
+        disable_relative_time_partners)."""
+        self._set(relative_time=enabled)
+
+    def set_file_type_restriction(self, enabled: bool, whitelist: list[str] | None | bool = True) -> None:
+        """The partner's upload file-type restriction; whitelist True keeps the current list, None
+        disables the extension check."""
+        values: dict[str, Any] = {"file_type_restriction": enabled}
+        if whitelist is not True:
+            values["file_extensions_whitelist"] = whitelist
+        self._set(**values)
+
+    def set_final_chunk_seconds(self, seconds: float) -> None:
+        """How long the server works on the final chunk of a resumed upload before it answers."""
+        self._set(final_chunk_seconds=seconds)
+
+    def set_read_lag(self, seconds: float) -> None:
+        """Serve list actions and eSearch from a replica that shows writes only `seconds` later (0: off)."""
+        self._set(read_lag_seconds=seconds)
 
     def set_ks_expiry(self, seconds: int | None) -> None:
         """Force the lifetime of KSs issued from now on (None: honour the requested expiry)."""

@@ -44,6 +44,21 @@ ERRORS: dict[str, tuple[tuple[str, ...], str]] = {
     "UPLOAD_TOKEN_CANNOT_RESUME": ((), "Cannot resume the upload, original file was not found"),
     "UPLOAD_TOKEN_CANNOT_MATCH_EXPECTED_SIZE": ((), "Failed to match expected file size"),
     "UPLOAD_ERROR": ((), "Upload failed"),
+    "UPLOAD_TOKEN_FILE_TYPE_RESTRICTED_FOR_UPLOAD": ((), "Upload token is restricted due to the file type"),
+    "UPLOAD_TOKEN_MISSING_FILE_SIZE": ((), "FileSize is mandatory when enabling autoFinalize"),
+    "UPLOAD_PASSED_MAX_RESUME_TIME_ALLOWED": (
+        ("MAX_RESUME_TIME",),
+        "Max resume time of @MAX_RESUME_TIME@ seconds reached, cannot resume upload",
+    ),
+    "UPLOADED_FILE_NOT_FOUND_BY_TOKEN": (
+        (),
+        "The uploaded file was not found by the given token id, or was already used",
+    ),
+    "FILE_CONTENT_NOT_SECURE": ((), "File content contains potential security risks"),
+    "PERMISSION_DENIED_TO_UPDATE_ENTRY": (
+        (),
+        "User can update only the entries he own, otherwise an admin session must be used",
+    ),
     "QUERY_EXCEEDED_MAX_MATCHES_ALLOWED": ((), "Unable to generate list. max matches value was reached"),
     "CRITERIA EXCEEDED MAX MATCHES ALLOWED": ((), "Unable to generate list. max matches value was reached"),
     "EMPTY SEARCH ITEMS ARE NOT ALLOWED": ((), "empty search items are not allowed"),

@@ -22,10 +22,13 @@ Tag matching follows the analyzers of Kaltura's Elasticsearch mapping for the `t
 from __future__ import annotations
 
 import math
+import random
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
+from dev.kaltura_emulator import rules
 from dev.kaltura_emulator.errors import KalturaAPIError
 from dev.kaltura_emulator.wire import Params
 
@@ -33,17 +36,19 @@ EXACT_MATCH, PARTIAL, STARTS_WITH, EXISTS, RANGE = 1, 2, 3, 4, 5
 AND_OP, OR_OP, NOT_OP = 1, 2, 3
 MAX_PAGE_SIZE = 500
 MAX_MATCHES = 10000
-MAX_IN_VALUES = 500
+MAX_IN_VALUES = rules.SQL_MAX_IN_VALUES
 
 _TOKEN = re.compile(r"\w+")
 _GRAM_RUN = re.compile(r"[^\W_]+")
 
+# Plays, views and lastPlayedAt reach lists and eSearch through the daily sync (alpha/scripts/kava/
+# updateEntryPlaysViews.php), so searches read the synced copies; media.get shows the live ones.
 NUMERIC_FIELDS = {
     "created_at": "e.created_at",
     "updated_at": "e.updated_at",
-    "last_played_at": "e.last_played_at",
-    "plays": "e.plays",
-    "views": "e.views",
+    "last_played_at": "e.synced_last_played_at",
+    "plays": "e.synced_plays",
+    "views": "e.synced_views",
     "media_type": "e.media_type",
     "length_in_msecs": "(e.duration * 1000)",
 }
@@ -53,11 +58,12 @@ KEYWORD_FIELDS = {"creator_kuser_id": "e.creator_id", "kuser_id": "e.user_id"}
 ORDER_FIELDS = {
     "created_at": "e.created_at",
     "updated_at": "e.updated_at",
-    "last_played_at": "e.last_played_at",
-    "plays": "e.plays",
-    "views": "e.views",
+    "last_played_at": "e.synced_last_played_at",
+    "plays": "e.synced_plays",
+    "views": "e.synced_views",
     "name": "e.name",
 }
+_NUMBER = re.compile(r"^-?\d+$")
 
 
 def tokens(text: str) -> list[str]:
@@ -111,24 +117,32 @@ def tag_condition(predicate: Callable[[str], bool], all_tags: list[str]) -> tupl
     return f"e.id IN (SELECT entry_id FROM entry_tags WHERE tag IN ({marks}))", matched  # noqa: S608
 
 
+@dataclass
+class EsearchScope:
+    """What an eSearch query collects while it is translated (ids named with ignoreDisplayInSearch)."""
+
+    shown_ids: list[str] = field(default_factory=list)
+
+
 class SearchBuilder:
     """Builds SQL WHERE clauses from eSearch items and media.list filters."""
 
     def __init__(self, all_tags: Callable[[], list[str]]) -> None:
         self.all_tags = all_tags
 
-    def esearch(self, node: Params) -> tuple[str, list[Any]]:
+    def esearch(self, node: Params, scope: EsearchScope | None = None) -> tuple[str, list[Any]]:
         """SQL for an eSearch operator or item."""
+        scope = scope if scope is not None else EsearchScope()
         kind = node.object_type()
         if kind.endswith("Operator"):
-            return self._operator(node)
+            return self._operator(node, scope)
         if kind in ("KalturaESearchEntryItem", "KalturaESearchUnifiedItem"):
-            return self._entry_item(node, unified=kind == "KalturaESearchUnifiedItem")
+            return self._entry_item(node, scope, unified=kind == "KalturaESearchUnifiedItem")
         if kind == "KalturaESearchCategoryEntryItem":
             return self._category_item(node)
         raise KalturaAPIError("INVALID_OBJECT_TYPE", kind or "(none)")
 
-    def _operator(self, node: Params) -> tuple[str, list[Any]]:
+    def _operator(self, node: Params, scope: EsearchScope) -> tuple[str, list[Any]]:
         """AND / OR / NOT of the operator's items (NOT: none of the items match)."""
         operator = node.get_int("operator")
         if operator not in (AND_OP, OR_OP, NOT_OP):
@@ -136,7 +150,7 @@ class SearchBuilder:
         items = node.objects("searchItems")
         if not items:
             raise KalturaAPIError("EMPTY SEARCH ITEMS ARE NOT ALLOWED")
-        parts = [self.esearch(item) for item in items]
+        parts = [self.esearch(item, scope) for item in items]
         args = [arg for _, part_args in parts for arg in part_args]
         sqls = [f"({sql})" for sql, _ in parts]
         if operator == AND_OP:
@@ -145,7 +159,7 @@ class SearchBuilder:
             return " OR ".join(sqls), args
         return "NOT (" + " OR ".join(sqls) + ")", args
 
-    def _entry_item(self, node: Params, unified: bool = False) -> tuple[str, list[Any]]:
+    def _entry_item(self, node: Params, scope: EsearchScope, unified: bool = False) -> tuple[str, list[Any]]:
         """One field condition."""
         field = "unified" if unified else (node.get_str("fieldName") or "")
         item_type = node.get_int("itemType") or EXACT_MATCH
@@ -160,6 +174,8 @@ class SearchBuilder:
         if field == "tags":
             return self._tags_item(item_type, term)
         if field == "id":
+            if node.get_bool("ignoreDisplayInSearch"):
+                scope.shown_ids.append(term)
             if item_type == EXACT_MATCH:
                 return "e.id = ?", [term]
             if item_type == STARTS_WITH:
@@ -202,7 +218,11 @@ class SearchBuilder:
     def _numeric_item(
         self, field: str, item_type: int, term: str, bounds: Params | None
     ) -> tuple[str, list[Any]]:
-        """Exact, exists or range on a numeric column; entries lacking the value never match."""
+        """Exact, exists or range on a numeric column; entries lacking the value never match.
+
+        Range bounds are absolute: KalturaESearchRange declares them `int`, not `time`, so
+        KalturaRequestDeserializer::castSimpleType does not apply kTime::getRelativeTime to them.
+        """
         column = NUMERIC_FIELDS[field]
         guard = f"{column} IS NOT NULL AND " if field in NULLABLE else ""
         if item_type == EXISTS:
@@ -247,61 +267,56 @@ class SearchBuilder:
             return "0", []
         return "e.id IN (SELECT entry_id FROM entry_categories WHERE category_id = ?)", [int(category)]
 
-    def media_filter(self, flt: Params | None) -> tuple[str, list[Any], str]:
-        """WHERE clause, args and ORDER BY for a KalturaMediaEntryFilter (default status READY)."""
+    def media_filter(
+        self, flt: Params | None, now: float, relative: bool = True
+    ) -> tuple[str, list[Any], str]:
+        """WHERE clause, args and ORDER BY for a KalturaMediaEntryFilter.
+
+        Time-typed fields go through kTime::getRelativeTime (rules.relative_time) with `now` as the
+        clock; the defaults of KalturaBaseEntryFilter::prepareEntriesCriteriaFilter apply.
+        """
         conditions: list[str] = []
         args: list[Any] = []
         flt = flt or Params({})
         id_equal = flt.get_str("idEqual")
-        if id_equal is not None:
+        if id_equal:
             conditions.append("e.id = ?")
             args.append(id_equal)
+        sphinx = uses_sphinx(flt)
         for key, negate in (("idIn", False), ("idNotIn", True)):
             values = in_values(flt.get_str(key))
             if values is not None:
+                values = rules.cut_id_values(values, sphinx)
                 marks = ",".join("?" * len(values)) or "NULL"
                 conditions.append(f"e.id {'NOT IN' if negate else 'IN'} ({marks})")
                 args.extend(values)
-        for key, column, op in (
-            ("createdAtGreaterThanOrEqual", "e.created_at", ">="),
-            ("createdAtLessThanOrEqual", "e.created_at", "<="),
-            ("updatedAtGreaterThanOrEqual", "e.updated_at", ">="),
-            ("updatedAtLessThanOrEqual", "e.updated_at", "<="),
-            ("lastPlayedAtGreaterThanOrEqual", "e.last_played_at", ">="),
-            ("lastPlayedAtLessThanOrEqual", "e.last_played_at", "<="),
-            ("mediaTypeEqual", "e.media_type", "="),
-            ("statusEqual", "e.status", "="),
-            ("statusNotEqual", "e.status", "!="),
-        ):
+        for key, column, op in TIME_FILTERS:
             value = flt.get_int(key)
             if value is not None:
                 conditions.append(f"{column} {op} ?")
-                args.append(value)
+                args.append(rules.relative_time(value, now, relative))
         played_or_null = flt.get_int("lastPlayedAtLessThanOrEqualOrNull")
         if played_or_null is not None:
-            conditions.append("(e.last_played_at IS NULL OR e.last_played_at <= ?)")
-            args.append(played_or_null)
-        for key, column, negate in (
-            ("statusIn", "e.status", False),
-            ("statusNotIn", "e.status", True),
-            ("mediaTypeIn", "e.media_type", False),
-        ):
+            conditions.append("(e.synced_last_played_at IS NULL OR e.synced_last_played_at <= ?)")
+            args.append(rules.relative_time(played_or_null, now, relative))
+        for key, column, op in VALUE_FILTERS:
+            text = flt.get_str(key)
+            if text is not None and text != "":
+                conditions.append(f"{column} {op} ?")
+                args.append(status_value(text))
+        for key, column, negate in IN_FILTERS:
             values = in_values(flt.get_str(key))
             if values is not None:
-                numbers = [int(v) for v in values if v.lstrip("-").isdigit()]
-                marks = ",".join("?" * len(numbers)) or "NULL"
+                marks = ",".join("?" * len(values)) or "NULL"
                 conditions.append(f"{column} {'NOT IN' if negate else 'IN'} ({marks})")
-                args.extend(numbers)
+                args.extend(status_value(v) for v in values)
         for key, column in (("creatorIdEqual", "e.creator_id"), ("userIdEqual", "e.user_id")):
             text = flt.get_str(key)
             if text is not None:
                 conditions.append(f"{column} = ?")
                 args.append(text)
         self._media_text_filters(flt, conditions, args)
-        if id_equal is None and not any(
-            flt.has(key) for key in ("statusEqual", "statusIn", "statusNotEqual", "statusNotIn")
-        ):
-            conditions.append("e.status = 2")
+        conditions.extend(default_conditions(flt))
         order = media_order(flt.get_str("orderBy"))
         return (" AND ".join(f"({c})" for c in conditions) or "1"), args, order
 
@@ -332,6 +347,86 @@ class SearchBuilder:
             args.extend(ids)
 
 
+TIME_FILTERS = (
+    ("createdAtGreaterThanOrEqual", "e.created_at", ">="),
+    ("createdAtLessThanOrEqual", "e.created_at", "<="),
+    ("updatedAtGreaterThanOrEqual", "e.updated_at", ">="),
+    ("updatedAtLessThanOrEqual", "e.updated_at", "<="),
+    ("lastPlayedAtGreaterThanOrEqual", "e.synced_last_played_at", ">="),
+    ("lastPlayedAtLessThanOrEqual", "e.synced_last_played_at", "<="),
+)
+VALUE_FILTERS = (
+    ("mediaTypeEqual", "e.media_type", "="),
+    ("statusEqual", "e.status", "="),
+    ("statusNotEqual", "e.status", "!="),
+    ("moderationStatusEqual", "e.moderation_status", "="),
+    ("moderationStatusNotEqual", "e.moderation_status", "!="),
+    ("displayInSearchEqual", "e.display_in_search", "="),
+)
+IN_FILTERS = (
+    ("statusIn", "e.status", False),
+    ("statusNotIn", "e.status", True),
+    ("mediaTypeIn", "e.media_type", False),
+    ("moderationStatusIn", "e.moderation_status", False),
+    ("moderationStatusNotIn", "e.moderation_status", True),
+    ("displayInSearchIn", "e.display_in_search", False),
+)
+STATUS_KEYS = ("statusEqual", "statusIn", "statusNotEqual", "statusNotIn")
+MODERATION_KEYS = (
+    "moderationStatusEqual",
+    "moderationStatusIn",
+    "moderationStatusNotEqual",
+    "moderationStatusNotIn",
+)
+
+
+def status_value(value: str) -> int | str:
+    """A filter value as stored: integers for core enum values, text for plugin values such as
+    "virusScan.Infected" (dynamic enums, api_v3/lib/types/enums/KalturaEntryStatus.php)."""
+    text = value.strip()
+    return int(text) if _NUMBER.match(text) else text
+
+
+def default_conditions(flt: Params) -> list[str]:
+    """KalturaBaseEntryFilter::prepareEntriesCriteriaFilter: without idEqual, READY only unless a status
+    filter is set, moderation not PENDING/REJECTED unless a moderation filter is set, and (also without
+    idIn, parentEntryIdEqual and displayInSearch filters) display_in_search not RECYCLED/SYSTEM."""
+    if flt.get_str("idEqual") or flt.get_str("redirectFromEntryId"):
+        return []
+    conditions = []
+    if not any(flt.get_str(key) is not None for key in STATUS_KEYS):
+        conditions.append("e.status = 2")
+    if not any(flt.get_str(key) is not None for key in MODERATION_KEYS):
+        hidden = ",".join(str(v) for v in rules.HIDDEN_MODERATION)
+        conditions.append(f"e.moderation_status NOT IN ({hidden})")
+    if not any(flt.get_str(key) for key in ("parentEntryIdEqual", "idIn")) and not any(
+        flt.get_str(key) is not None for key in ("displayInSearchEqual", "displayInSearchIn")
+    ):
+        hidden = ",".join(str(v) for v in rules.HIDDEN_DISPLAY)
+        conditions.append(f"e.display_in_search NOT IN ({hidden})")
+    return conditions
+
+
+def uses_sphinx(flt: Params) -> bool:
+    """Whether an entry list query goes through Sphinx (see rules.SPHINX_FILTERS)."""
+    if any(flt.get_str(key) for key in rules.SPHINX_FILTERS):
+        return True
+    return any(item.lstrip("+-") in rules.SPHINX_ORDER_FIELDS for item in split_csv(flt.get_str("orderBy")))
+
+
+def tie_breaker() -> str:
+    """An ORDER BY term that orders rows with equal sort keys differently on every call.
+
+    Neither Sphinx nor Elasticsearch adds a unique tie-breaker to Kaltura's sort orders, so entries with
+    equal createdAt (or other keys) come back in an order that may change between calls: a pseudo-random
+    permutation of the row ids, salted per call.
+    """
+    prime = 2_147_483_647
+    factor = random.randrange(1, prime)
+    offset = random.randrange(prime)
+    return f"((e.seq * {factor} + {offset}) % {prime})"
+
+
 def split_csv(text: str | None) -> list[str]:
     """Comma separated values, trimmed."""
     return [part.strip() for part in (text or "").split(",") if part.strip()]
@@ -349,9 +444,9 @@ def media_order(order_by: str | None) -> str:
     columns = {
         "createdAt": "e.created_at",
         "updatedAt": "e.updated_at",
-        "lastPlayedAt": "e.last_played_at",
-        "plays": "e.plays",
-        "views": "e.views",
+        "lastPlayedAt": "e.synced_last_played_at",
+        "plays": "e.synced_plays",
+        "views": "e.synced_views",
         "name": "e.name",
         "mediaType": "e.media_type",
         "duration": "e.duration",
@@ -364,7 +459,7 @@ def media_order(order_by: str | None) -> str:
             parts.append(f"{column} {direction}")
     if not parts:
         parts.append("e.created_at DESC")
-    return ", ".join([*parts, "e.seq DESC"])
+    return ", ".join([*parts, tie_breaker()])
 
 
 def esearch_order(order: Params | None) -> str:
@@ -378,7 +473,7 @@ def esearch_order(order: Params | None) -> str:
         parts.append(f"{column} IS NULL, {column} {direction}")
     if not parts:
         parts.append("e.created_at DESC")
-    return ", ".join([*parts, "e.seq DESC"])
+    return ", ".join([*parts, tie_breaker()])
 
 
 def pager_values(pager: Params | None) -> tuple[int, int]:

@@ -6,7 +6,10 @@ import math
 import random
 import string
 import time
+import zlib
 from typing import Any
+
+from dev.kaltura_emulator.rules import SIZE_IN_BYTES_SINCE
 
 YEAR = 365 * 24 * 3600
 FIRST = [
@@ -78,6 +81,10 @@ TAG_POOL = [
 ]
 # (status, weight): mostly READY, a few in every other state the archiver's filter can select
 KINDS = ["Lecture", "Seminar", "Recording", "Talk"]
+LEGACY_SIZE_PERCENT = 25  # of entries created before sizeInBytes existed: never backfilled
+NOT_APPLICABLE_HD_PERCENT = 15  # of ready videos: the 720p flavor was not applicable to the source
+HD_PARAMS_ID = 487061
+FLAVOR_NOT_APPLICABLE = 4
 STATUSES = [(2, 930), (7, 20), (-1, 15), (1, 10), (4, 10), (0, 8), (-2, 7)]
 MEDIA_TYPES = [(1, 85), (5, 10), (2, 5)]
 
@@ -104,7 +111,9 @@ def generate_account(n: int, seed: int = 0, now: float | None = None) -> list[di
     Shape: creation dates over ten years (more recent years busier); ~40% never played (no
     lastPlayedAt), the rest with heavy-tailed play counts; sizes from MBs to GBs; 0-3 of 40
     categories; creators like jdoe@princeton.edu; tags from a pool with near-misses of the
-    archiver's tags (archive, archived, archived_to_s3_old, ...).
+    archiver's tags (archive, archived, archived_to_s3_old, ...); a quarter of the entries created
+    before 2020-08 report sizeInBytes 0 (legacy_size); some videos have a NOT_APPLICABLE 720p flavor.
+    Those two traits come from a hash of the entry id, so the rest of the account is as before.
     """
     rng = random.Random(seed)
     end = int(time.time() if now is None else now)
@@ -129,8 +138,13 @@ def generate_account(n: int, seed: int = 0, now: float | None = None) -> list[di
         media_type = _pick(rng, MEDIA_TYPES)
         cats = rng.sample(category_ids, k=rng.choice([0, 1, 1, 1, 2, 3]))
         subject = categories[cats[0]] if cats else rng.choice(SUBJECTS)
+        trait = zlib.crc32(entry_id.encode()) % 100
+        extra: dict[str, Any] = {"legacy_size": created < SIZE_IN_BYTES_SINCE and trait < LEGACY_SIZE_PERCENT}
+        if media_type == 1 and trait >= 100 - NOT_APPLICABLE_HD_PERCENT:
+            extra["derived_statuses"] = {str(HD_PARAMS_ID): FLAVOR_NOT_APPLICABLE}
         entries.append(
             {
+                **extra,
                 "id": entry_id,
                 "name": f"{subject} {rng.choice(KINDS)} {number % 40 + 1}",
                 "tags": rng.sample(TAG_POOL, k=rng.choice([0, 1, 1, 2, 3])),

@@ -22,7 +22,14 @@ from dev.kaltura_emulator.api import Api, CallContext
 from dev.kaltura_emulator.errors import KalturaAPIError
 from dev.kaltura_emulator.faults import Faults, Outcome
 from dev.kaltura_emulator.store import Store
-from dev.kaltura_emulator.wire import Params, parse_multipart, parse_params, render_response, substitute_refs
+from dev.kaltura_emulator.wire import (
+    Params,
+    Part,
+    parse_multipart,
+    parse_params,
+    render_response,
+    substitute_refs,
+)
 
 _SINGLE = re.compile(r"^/api_v3/(?:index\.php/)?service/([^/]+)/action/([^/?]+)")
 _MULTI = re.compile(r"^/api_v3/(?:index\.php/)?service/multirequest/?$")
@@ -82,7 +89,7 @@ class EmulatorApp:
     def handle_api(self, request: Request, path: str) -> Any:
         """Single and multi requests in Kaltura's protocol."""
         started = time.monotonic()
-        files: dict[str, Any] = {}
+        files: dict[str, Part] = {}
         if request.mimetype == "multipart/form-data":
             boundary = request.mimetype_params.get("boundary", "").encode()
             json_text, fields, files = parse_multipart(request.stream, boundary)
@@ -117,7 +124,7 @@ class EmulatorApp:
         service: str,
         action: str,
         params: dict[str, Any],
-        files: dict[str, Any],
+        files: dict[str, Part],
         base_url: str,
         outcomes: list[Outcome],
     ) -> Any:
@@ -130,13 +137,17 @@ class EmulatorApp:
             if outcome.code:
                 names = {"ACTION_BLOCKED": (action, service)}
                 raise KalturaAPIError(outcome.code, *names.get(outcome.code, ()))
-            ctx = CallContext(base_url=base_url, files=files)
+            ctx = CallContext(
+                base_url=base_url,
+                files={name: part.data for name, part in files.items()},
+                file_names={name: part.filename for name, part in files.items()},
+            )
             return self.api.call(service, action, Params(params), ctx)
         except KalturaAPIError as error:
             return error
 
     def _multirequest(
-        self, params: dict[str, Any], files: dict[str, Any], base_url: str, outcomes: list[Outcome]
+        self, params: dict[str, Any], files: dict[str, Part], base_url: str, outcomes: list[Outcome]
     ) -> list[Any]:
         """Run the numbered calls in order; `{N:result...}` refers to the Nth call's result (1-based)."""
         common = {k: v for k, v in params.items() if not str(k).isdigit() and k not in ("service", "action")}
@@ -217,7 +228,10 @@ class EmulatorApp:
             return
         buffer: list[bytes] = []
         buffered = 0
-        for piece in content.iter_bytes(flavor["content_ref"], flavor["size_bytes"], start, end):
+        pieces = content.iter_bytes(
+            flavor["content_ref"], flavor["size_bytes"], start, end, flavor["content_kind"]
+        )
+        for piece in pieces:
             buffer.append(piece)
             buffered += len(piece)
             if buffered >= PIECE:
@@ -244,6 +258,21 @@ class EmulatorApp:
             if not self.db.play(parts[1]):
                 return _json({"error": "ENTRY_ID_NOT_FOUND"}, 404)
             result = {"ok": True}
+        elif len(parts) == 3 and parts[0] == "entries" and parts[2] == "fields" and request.method == "POST":
+            if not self.db.set_entry_fields(parts[1], body):
+                return _json({"error": "ENTRY_ID_NOT_FOUND"}, 404)
+            result = {"ok": True}
+        elif (
+            len(parts) == 3
+            and parts[0] == "entries"
+            and parts[2] == "conversion"
+            and request.method == "POST"
+        ):
+            if not self.db.set_conversion_outcome(parts[1], body.get("derived") or {}):
+                return _json({"error": "ENTRY_ID_NOT_FOUND"}, 404)
+            result = {"ok": True}
+        elif parts == ["sync_plays"] and request.method == "POST":
+            result = {"changed": self.db.sync_plays()}
         elif parts == ["settings"] and request.method == "POST":
             result = self._update_settings(body)
         elif parts == ["settings"]:
@@ -270,10 +299,13 @@ class EmulatorApp:
         return _json(result)
 
     def _update_settings(self, body: dict[str, Any]) -> dict[str, Any]:
-        """Set clock offset, conversion seconds, KS expiry override and rate limit."""
-        for key in ("clock_offset", "conversion_seconds", "ks_expiry", "rate_limit"):
-            if key in body:
-                self.db.set_setting(key, body[key])
+        """Change settings (store.DEFAULT_SETTINGS names them); a bad value changes nothing."""
+        unknown = set(body) - store.SETTING_KEYS
+        if unknown:
+            raise ValueError(f"unknown settings {sorted(unknown)}")
+        values = {key: store.check_setting(key, value) for key, value in body.items()}
+        for key, value in values.items():
+            self.db.set_setting(key, value)
         if "rate_limit" in body:
             self.faults.set_rate_limit(body["rate_limit"])
         return dict(self.db.settings)

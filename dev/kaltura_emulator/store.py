@@ -14,20 +14,36 @@ import string
 import threading
 import time
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from dev.kaltura_emulator import content
+from dev.kaltura_emulator import content, rules
+from dev.kaltura_emulator.filetypes import DEFAULT_EXTENSION_WHITELIST
+from dev.kaltura_emulator.replica import Replica
 
-ENTRY_STATUSES = (-2, -1, 0, 1, 2, 3, 4, 5, 6, 7)
-READY = 2
-NO_CONTENT = 7
-PRECONVERT = 1
-DELETED = 3
+# alpha/lib/enums/entryStatus.php; plugin values are strings (dynamic enums): plugins/virus_scan/lib/
+# VirusScanEntryStatus.php gives "virusScan.Infected" and "virusScan.ScanFailure" through
+# api_v3/lib/types/enums/KalturaEntryStatus.php. The status column keeps INTEGER affinity, which stores
+# core values as integers and plugin values as text, so old data dirs need no conversion.
+ERROR_IMPORTING, ERROR_CONVERTING, IMPORT, PRECONVERT, READY, DELETED, PENDING = -2, -1, 0, 1, 2, 3, 4
+MODERATE, BLOCKED, NO_CONTENT = 5, 6, 7
+VIRUS_INFECTED, VIRUS_SCAN_FAILURE = "virusScan.Infected", "virusScan.ScanFailure"
+ENTRY_STATUSES: tuple[int | str, ...] = (-2, -1, 0, 1, 2, 3, 4, 5, 6, 7, VIRUS_INFECTED, VIRUS_SCAN_FAILURE)
 
-FLAVOR_ERROR, FLAVOR_QUEUED, FLAVOR_READY, FLAVOR_DELETED, FLAVOR_IMPORTING = -1, 0, 2, 3, 7
+# alpha/lib/model/asset.php (FLAVOR_ASSET_STATUS_*)
+FLAVOR_ERROR, FLAVOR_QUEUED, FLAVOR_CONVERTING, FLAVOR_READY, FLAVOR_DELETED = -1, 0, 1, 2, 3
+FLAVOR_NOT_APPLICABLE, FLAVOR_TEMP, FLAVOR_WAIT_FOR_CONVERT, FLAVOR_IMPORTING, FLAVOR_VALIDATING = (
+    4,
+    5,
+    6,
+    7,
+    8,
+)
+FLAVOR_STATUSES = (-1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9)
+# Flavors whose file exists (a thumbnail can be captured from them).
+FLAVOR_WITH_FILE = (FLAVOR_QUEUED, FLAVOR_CONVERTING, FLAVOR_READY, FLAVOR_VALIDATING)
 
 SOURCE_PARAMS_ID = 0
 
@@ -63,12 +79,52 @@ FLAVOR_PARAMS_NAMES = {
     359: "Audio-only (MP3/128)",
 }
 
+# Partner-configurable behaviour defaults to the stricter choice; latency models default to off.
 DEFAULT_SETTINGS: dict[str, Any] = {
     "clock_offset": 0.0,
     "conversion_seconds": 5.0,
+    "conversion_profile": "default",
     "ks_expiry": None,
     "rate_limit": None,
+    "relative_time": True,
+    "file_type_restriction": True,
+    "file_extensions_whitelist": list(DEFAULT_EXTENSION_WHITELIST),
+    "final_chunk_seconds": 0.0,
+    "read_lag_seconds": 0.0,
 }
+SETTING_KEYS = frozenset(DEFAULT_SETTINGS)
+CONVERSION_PROFILES = ("default", "none")
+
+
+def check_setting(key: str, value: Any) -> Any:
+    """A setting value in its stored form; ValueError when it does not fit the setting."""
+    if key in ("clock_offset",):
+        return float(value)
+    if key in ("conversion_seconds", "final_chunk_seconds", "read_lag_seconds"):
+        number = float(value)
+        if number < 0:
+            raise ValueError(f"{key} must be >= 0")
+        return number
+    if key in ("relative_time", "file_type_restriction"):
+        if not isinstance(value, bool):
+            raise ValueError(f"{key} must be true or false")
+        return value
+    if key == "conversion_profile":
+        if value not in CONVERSION_PROFILES:
+            raise ValueError(f"conversion_profile must be one of {CONVERSION_PROFILES}")
+        return value
+    if key == "file_extensions_whitelist":
+        if value is not None and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            raise ValueError("file_extensions_whitelist must be a list of extensions or null")
+        return None if value is None else [v.lower().lstrip(".") for v in value]
+    if key == "ks_expiry":
+        return None if value is None else int(value)
+    if key == "rate_limit":
+        if value is not None and not isinstance(value, dict):
+            raise ValueError("rate_limit must be an object or null")
+        return value
+    raise ValueError(f"unknown setting {key}")
+
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -91,11 +147,16 @@ CREATE TABLE IF NOT EXISTS entries (
     duration INTEGER NOT NULL DEFAULT 0,
     conversion_ready_at REAL,
     thumb_version INTEGER NOT NULL DEFAULT 1,
-    version INTEGER NOT NULL DEFAULT 0
+    version INTEGER NOT NULL DEFAULT 0,
+    moderation_status INTEGER NOT NULL DEFAULT 6,
+    display_in_search INTEGER NOT NULL DEFAULT 1,
+    synced_plays INTEGER NOT NULL DEFAULT 0,
+    synced_views INTEGER NOT NULL DEFAULT 0,
+    synced_last_played_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS entries_status_created ON entries (status, created_at);
 CREATE INDEX IF NOT EXISTS entries_created ON entries (created_at);
-CREATE INDEX IF NOT EXISTS entries_played ON entries (last_played_at);
+CREATE INDEX IF NOT EXISTS entries_synced_played ON entries (synced_last_played_at);
 CREATE INDEX IF NOT EXISTS entries_converting ON entries (conversion_ready_at)
     WHERE conversion_ready_at IS NOT NULL;
 CREATE TABLE IF NOT EXISTS entry_tags (entry_id TEXT NOT NULL, tag TEXT NOT NULL);
@@ -124,7 +185,8 @@ CREATE TABLE IF NOT EXISTS flavors (
     updated_at INTEGER NOT NULL,
     deleted_at INTEGER,
     version INTEGER NOT NULL DEFAULT 1,
-    sha256 TEXT
+    sha256 TEXT,
+    bytes_recorded INTEGER NOT NULL DEFAULT 1
 );
 CREATE INDEX IF NOT EXISTS flavors_entry ON flavors (entry_id, seq);
 CREATE TABLE IF NOT EXISTS thumbs (
@@ -148,9 +210,28 @@ CREATE TABLE IF NOT EXISTS upload_tokens (
     final_seen INTEGER NOT NULL DEFAULT 0,
     user_id TEXT NOT NULL DEFAULT '',
     created_at INTEGER NOT NULL,
-    updated_at INTEGER NOT NULL
+    updated_at INTEGER NOT NULL,
+    file_ext TEXT,
+    object_id TEXT
+);
+CREATE TABLE IF NOT EXISTS conversion_outcomes (
+    entry_id TEXT NOT NULL, flavor_params_id INTEGER NOT NULL, status INTEGER NOT NULL,
+    PRIMARY KEY (entry_id, flavor_params_id)
 );
 """
+
+# Columns added after the first schema: (table, column, definition). Opening an older data dir adds
+# them; the synced plays start equal to the live ones (as after a sync).
+MIGRATIONS = (
+    ("entries", "moderation_status", "INTEGER NOT NULL DEFAULT 6"),
+    ("entries", "display_in_search", "INTEGER NOT NULL DEFAULT 1"),
+    ("entries", "synced_plays", "INTEGER NOT NULL DEFAULT 0"),
+    ("entries", "synced_views", "INTEGER NOT NULL DEFAULT 0"),
+    ("entries", "synced_last_played_at", "INTEGER"),
+    ("flavors", "bytes_recorded", "INTEGER NOT NULL DEFAULT 1"),
+    ("upload_tokens", "file_ext", "TEXT"),
+    ("upload_tokens", "object_id", "TEXT"),
+)
 
 _ID_CHARS = string.ascii_lowercase + string.digits
 
@@ -172,30 +253,22 @@ def reported_kb(flavor_id: str, size_bytes: int) -> int:
     return max(0, math.ceil(size_bytes / 1024 * (1 + skew)))
 
 
-def split_tags(tags: str | Sequence[str] | None) -> list[str]:
-    """Tags as a clean list (comma separated input, trimmed, case-insensitively de-duplicated)."""
-    if tags is None:
-        return []
-    items = tags.split(",") if isinstance(tags, str) else list(tags)
-    seen: set[str] = set()
-    result = []
-    for item in items:
-        tag = str(item).strip()
-        if tag and tag.lower() not in seen:
-            seen.add(tag.lower())
-            result.append(tag)
-    return result
+def entry_status(value: Any) -> int | str:
+    """An entry status as stored: an int for core values, the API string for plugin values."""
+    text = str(value).strip()
+    return int(text) if text.lstrip("-").isdigit() else text
 
 
 ENTRY_INSERT = (
     "INSERT INTO entries (id, name, description, tags, categories_ids, creator_id, user_id, created_at,"
-    " updated_at, last_played_at, plays, views, status, media_type, duration)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " updated_at, last_played_at, plays, views, status, media_type, duration, moderation_status,"
+    " display_in_search, synced_plays, synced_views, synced_last_played_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 FLAVOR_INSERT = (
     "INSERT INTO flavors (id, entry_id, flavor_params_id, is_original, status, size_bytes, size_kb,"
-    " content_kind, content_ref, file_ext, width, height, bitrate, created_at, updated_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " content_kind, content_ref, file_ext, width, height, bitrate, created_at, updated_at, bytes_recorded)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -214,8 +287,12 @@ def flavor_row(
     width: int = 0,
     height: int = 0,
     bitrate: int = 0,
+    bytes_recorded: bool = True,
 ) -> tuple[Any, ...]:
-    """The FLAVOR_INSERT parameters of one flavor (kind "gen": bytes from the generator keyed by ref)."""
+    """The FLAVOR_INSERT parameters of one flavor (kind "gen"/"mp4": bytes from the generator keyed by ref).
+
+    bytes_recorded False: a flavor written before sizeInBytes existed (rules.SIZE_IN_BYTES_SINCE).
+    """
     return (
         flavor_id,
         entry_id,
@@ -232,16 +309,30 @@ def flavor_row(
         bitrate,
         now,
         now,
+        int(bytes_recorded),
     )
 
 
 def derived_rows(
-    entry_id: str, media_type: int, source_size: int, status: int, now: int, generation: int
+    entry_id: str,
+    media_type: int,
+    source_size: int,
+    now: int,
+    generation: int,
+    statuses: dict[int, int] | None = None,
+    default_status: int = FLAVOR_READY,
+    bytes_recorded: bool = True,
 ) -> list[tuple[Any, ...]]:
-    """FLAVOR_INSERT parameters of the derived flavors made from a source of source_size bytes."""
+    """FLAVOR_INSERT parameters of the derived flavors made from a source of source_size bytes.
+
+    statuses: per flavor params id, the outcome of its conversion (READY, ERROR or NOT_APPLICABLE; only
+    READY and DELETED flavors have content).
+    """
     rows = []
     for spec in DERIVED.get(media_type, ()):
         flavor_id = derived_id(entry_id, spec.params_id, generation)
+        status = (statuses or {}).get(spec.params_id, default_status)
+        has_file = status in (FLAVOR_READY, FLAVOR_DELETED)
         rows.append(
             flavor_row(
                 flavor_id=flavor_id,
@@ -249,17 +340,36 @@ def derived_rows(
                 params_id=spec.params_id,
                 is_original=False,
                 status=status,
-                size_bytes=max(1, int(source_size * spec.fraction)),
-                kind="gen",
+                size_bytes=max(1, int(source_size * spec.fraction)) if has_file else 0,
+                kind="mp4",
                 ref=flavor_id,
                 ext=spec.ext,
                 now=now,
                 width=spec.width,
                 height=spec.height,
                 bitrate=spec.bitrate,
+                bytes_recorded=bytes_recorded,
             )
         )
     return rows
+
+
+def converted_entry_status(derived: list[int]) -> int:
+    """The entry status after conversion: ERROR_CONVERTING when every derived flavor failed or was not
+    applicable and at least one failed (kBusinessPostConvertDL::handleConvertFailed fails the root job
+    once no sibling is left that is not ERROR / NOT_APPLICABLE / DELETED), else READY."""
+    if (
+        derived
+        and FLAVOR_ERROR in derived
+        and all(s in (FLAVOR_ERROR, FLAVOR_NOT_APPLICABLE) for s in derived)
+    ):
+        return ERROR_CONVERTING
+    return READY
+
+
+def int_keys(mapping: dict[Any, Any] | None) -> dict[int, int]:
+    """A {flavor params id: status} mapping from JSON (keys arrive as strings)."""
+    return {int(key): int(value) for key, value in (mapping or {}).items()}
 
 
 class _EntryBatch:
@@ -276,49 +386,79 @@ class _EntryBatch:
         """Add one entry spec with its tags, categories and status-consistent flavors."""
         entry_id = str(item.get("id") or random_id())
         created = int(item.get("created_at") or now)
-        status = int(item.get("status", READY))
+        status = entry_status(item.get("status", READY))
         media_type = int(item.get("media_type", 1))
-        tags = split_tags(item.get("tags"))
+        tags = rules.normalise_tags(item.get("tags"))
         categories = [int(c) for c in item.get("categories") or []]
         last_played = item.get("last_played_at")
+        last_played = None if last_played is None else int(last_played)
+        plays = int(item.get("plays") or 0)
+        views = int(item.get("views") or plays)
         self.entries.append(
             (
                 entry_id,
                 str(item.get("name") or entry_id),
                 str(item.get("description") or ""),
-                ", ".join(tags),
+                rules.tags_text(tags),
                 ",".join(str(c) for c in categories),
                 str(item.get("creator_id") or ""),
                 str(item.get("user_id") or item.get("creator_id") or ""),
                 created,
                 int(item.get("updated_at") or created),
-                None if last_played is None else int(last_played),
-                int(item.get("plays") or 0),
-                int(item.get("views") or item.get("plays") or 0),
+                last_played,
+                plays,
+                views,
                 status,
                 media_type,
                 int(item.get("duration") or 0),
+                int(item.get("moderation_status", rules.MODERATION_AUTO_APPROVED)),
+                int(item.get("display_in_search", rules.DISPLAY_PARTNER_ONLY)),
+                plays,
+                views,
+                last_played,
             )
         )
-        self.tags.extend((entry_id, tag.lower()) for tag in tags)
+        self.tags.extend((entry_id, tag) for tag in tags)
         self.categories.extend((entry_id, cat) for cat in categories)
         names = item.get("category_names") or {}
         for cat in categories:
             self.names.setdefault(cat, str(names.get(str(cat)) or names.get(cat) or f"category_{cat}"))
         if item.get("flavors", True):
-            self._flavors(entry_id, status, media_type, int(item.get("original_size") or 0), created)
+            legacy = item.get("legacy_size")
+            if legacy is None:
+                legacy = created < rules.SIZE_IN_BYTES_SINCE
+            self._flavors(
+                entry_id,
+                status,
+                media_type,
+                int(item.get("original_size") or 0),
+                created,
+                int_keys(item.get("derived_statuses")),
+                not legacy,
+            )
 
-    def _flavors(self, entry_id: str, status: int, media_type: int, size: int, created: int) -> None:
+    def _flavors(
+        self,
+        entry_id: str,
+        status: int | str,
+        media_type: int,
+        size: int,
+        created: int,
+        derived_statuses: dict[int, int],
+        bytes_recorded: bool,
+    ) -> None:
         """Flavors consistent with a seeded entry's status; the source's bytes come from the generator."""
         if status == NO_CONTENT:
             return
         size = size or 10 * 1024 * 1024
         source_status = {
             READY: FLAVOR_READY,
-            -1: FLAVOR_READY,
-            -2: FLAVOR_ERROR,
-            0: FLAVOR_IMPORTING,
+            ERROR_CONVERTING: FLAVOR_READY,
+            ERROR_IMPORTING: FLAVOR_ERROR,
+            IMPORT: FLAVOR_IMPORTING,
             DELETED: FLAVOR_DELETED,
+            VIRUS_INFECTED: FLAVOR_READY,
+            VIRUS_SCAN_FAILURE: FLAVOR_READY,
         }.get(status, FLAVOR_QUEUED)
         self.flavors.append(
             flavor_row(
@@ -328,15 +468,32 @@ class _EntryBatch:
                 is_original=True,
                 status=source_status,
                 size_bytes=size,
-                kind="gen",
+                kind="mp4",
                 ref=entry_id,
                 ext=SOURCE_EXT.get(media_type, "mp4"),
                 now=created,
+                bytes_recorded=bytes_recorded,
             )
         )
-        derived_status = {READY: FLAVOR_READY, -1: FLAVOR_ERROR, DELETED: FLAVOR_DELETED}.get(status)
+        derived_by_status: dict[int | str, int] = {
+            READY: FLAVOR_READY,
+            ERROR_CONVERTING: FLAVOR_ERROR,
+            DELETED: FLAVOR_DELETED,
+        }
+        derived_status = derived_by_status.get(status)
         if derived_status is not None:
-            self.flavors.extend(derived_rows(entry_id, media_type, size, derived_status, created, 1))
+            self.flavors.extend(
+                derived_rows(
+                    entry_id,
+                    media_type,
+                    size,
+                    created,
+                    1,
+                    derived_statuses,
+                    derived_status,
+                    bytes_recorded,
+                )
+            )
 
 
 class Store:
@@ -355,6 +512,7 @@ class Store:
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.execute("PRAGMA cache_size=-262144")
         self.conn.execute("PRAGMA mmap_size=1073741824")
+        self._migrate()
         self.conn.executescript(SCHEMA)
         self.conn.execute("ANALYZE")
         self.settings: dict[str, Any] = {**DEFAULT_SETTINGS, **(defaults or {})}
@@ -365,6 +523,24 @@ class Store:
         self._counts: dict[tuple[Any, ...], int] = {}
         self._tag_cache: tuple[int, list[str]] | None = None
         self._category_names: dict[int, str] | None = None
+        self.replica = Replica(self.conn)
+        self.replica.configure(float(self.settings.get("read_lag_seconds") or 0.0))
+        if "plays_synced_at" not in self.settings:
+            self.set_setting("plays_synced_at", self.now())
+
+    def _migrate(self) -> None:
+        """Add the columns of MIGRATIONS to tables of an older data dir (a new one gets them from SCHEMA)."""
+        added: set[tuple[str, str]] = set()
+        for table, column, definition in MIGRATIONS:
+            columns = {row[1] for row in self.conn.execute(f"PRAGMA table_info({table})")}
+            if columns and column not in columns:
+                self.conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+                added.add((table, column))
+        if ("entries", "synced_plays") in added:
+            self.conn.execute(
+                "UPDATE entries SET synced_plays = plays, synced_views = views,"
+                " synced_last_played_at = last_played_at"
+            )
 
     @property
     def content_dir(self) -> str:
@@ -378,11 +554,12 @@ class Store:
 
     @contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction under the store lock."""
+        """A write transaction under the store lock (changed entries are queued for the read replica)."""
         with self.lock:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self.conn
+                self.replica.capture(self.conn, self.now())
             except BaseException:
                 self.conn.execute("ROLLBACK")
                 raise
@@ -400,15 +577,23 @@ class Store:
                 "INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", (key, json.dumps(value))
             )
             self.settings[key] = value
+        if key == "read_lag_seconds":
+            with self.lock:
+                self.replica.configure(float(value or 0.0))
+                self.data_version += 1
 
     def reset(self, defaults: dict[str, Any]) -> None:
         """Forget every entry, flavor, token and setting (back to `defaults`)."""
-        with self.tx() as conn:
-            for table in ("entries", "entry_tags", "entry_categories", "categories", "flavors", "thumbs"):
-                conn.execute(f"DELETE FROM {table}")  # noqa: S608
-            conn.execute("DELETE FROM upload_tokens")
-            conn.execute("DELETE FROM settings")
-            self.settings = {**DEFAULT_SETTINGS, **defaults}
+        with self.lock:
+            self.replica.configure(0.0)
+            with self.tx() as conn:
+                for table in ENTRY_TABLES:
+                    conn.execute(f"DELETE FROM {table}")  # noqa: S608
+                conn.execute("DELETE FROM upload_tokens")
+                conn.execute("DELETE FROM settings")
+                self.settings = {**DEFAULT_SETTINGS, **defaults}
+            self.set_setting("plays_synced_at", self.now())
+            self.replica.configure(float(self.settings.get("read_lag_seconds") or 0.0))
         self.tags_version += 1
         self._category_names = None
         for directory in (self.content_dir, self.uploads_dir):
@@ -425,6 +610,13 @@ class Store:
                 sql = f"SELECT COUNT(*) FROM {table} WHERE {where}"  # noqa: S608
                 self._counts[key] = int(self.conn.execute(sql, list(args)).fetchone()[0])
             return self._counts[key]
+
+    def list_sql(self, sql: str) -> str:
+        """A list query, caught up with and rewritten for the read replica when the lag is on."""
+        if self.replica.due(self.now()):
+            with self.tx() as conn:
+                self.replica.apply_due(conn, self.now())
+        return self.replica.sql(sql)
 
     def distinct_tags(self) -> list[str]:
         """Every distinct (lower-cased) tag in use, cached until tags change."""
@@ -443,12 +635,12 @@ class Store:
             return self._category_names
 
     def set_tags(self, conn: sqlite3.Connection, entry_id: str, tags: list[str]) -> str:
-        """Replace an entry's tags; returns the stored tags string."""
-        text = ", ".join(tags)
+        """Replace an entry's tags (already normalised); returns the stored tags string."""
+        text = rules.tags_text(tags)
         conn.execute("UPDATE entries SET tags = ? WHERE id = ?", (text, entry_id))
         conn.execute("DELETE FROM entry_tags WHERE entry_id = ?", (entry_id,))
         conn.executemany(
-            "INSERT INTO entry_tags (entry_id, tag) VALUES (?, ?)", [(entry_id, t.lower()) for t in tags]
+            "INSERT INTO entry_tags (entry_id, tag) VALUES (?, ?)", [(entry_id, t) for t in tags]
         )
         self.tags_version += 1
         return text
@@ -456,23 +648,6 @@ class Store:
     def insert_flavor(self, conn: sqlite3.Connection, **fields: Any) -> None:
         """Insert one flavor row (fields as for `flavor_row`)."""
         conn.execute(FLAVOR_INSERT, flavor_row(**fields))
-
-    def insert_derived(
-        self,
-        conn: sqlite3.Connection,
-        entry_id: str,
-        media_type: int,
-        source_size: int,
-        status: int,
-        now: int,
-    ) -> None:
-        """Insert the derived flavors conversion produces for a source of `source_size` bytes."""
-        generation = conn.execute("SELECT COUNT(*) FROM flavors WHERE entry_id = ?", (entry_id,)).fetchone()[
-            0
-        ]
-        conn.executemany(
-            FLAVOR_INSERT, derived_rows(entry_id, media_type, source_size, status, now, generation)
-        )
 
     def create_entries(self, items: Sequence[dict[str, Any]]) -> list[str]:
         """Bulk-insert entries with their flavors (see EmulatorControl.create_entries for the fields)."""
@@ -496,8 +671,10 @@ class Store:
         return [row[0] for row in batch.entries]
 
     def settle(self) -> None:
-        """Finish every conversion whose time has come (entry READY, source READY, new derived flavors)."""
+        """Apply the clock: finish due conversions; run the daily plays sync after a UTC midnight."""
         now = self.now()
+        if rules.utc_day(now) > rules.utc_day(float(self.settings.get("plays_synced_at") or now)):
+            self.sync_plays()
         with self.lock:
             due = self.conn.execute(
                 "SELECT id, media_type FROM entries WHERE conversion_ready_at IS NOT NULL"
@@ -510,23 +687,102 @@ class Store:
                 for row in due:
                     self._finish_conversion(conn, row["id"], row["media_type"], int(now))
 
+    def sync_plays(self) -> int:
+        """The daily analytics sync (alpha/scripts/kava/kava_plays_views_sync.sh and
+        updateEntryPlaysViews.php): copy live plays, views and lastPlayedAt to the copies lists and
+        eSearch read. Returns the number of entries whose synced values changed."""
+        with self.tx() as conn:
+            changed = conn.execute(
+                "UPDATE entries SET synced_plays = plays, synced_views = views,"
+                " synced_last_played_at = last_played_at WHERE synced_plays != plays"
+                " OR synced_views != views OR synced_last_played_at IS NOT last_played_at"
+            ).rowcount
+        self.set_setting("plays_synced_at", self.now())
+        return int(changed)
+
     def _finish_conversion(self, conn: sqlite3.Connection, entry_id: str, media_type: int, now: int) -> None:
-        """Mark one entry converted."""
+        """Mark one entry converted: source READY, derived flavors with their outcomes, entry status."""
         source = conn.execute(
             "SELECT id, size_bytes FROM flavors WHERE entry_id = ? AND is_original = 1 AND status != ?"
             " ORDER BY seq DESC LIMIT 1",
             (entry_id, FLAVOR_DELETED),
         ).fetchone()
+        status: int = NO_CONTENT
         if source is not None:
             conn.execute(
                 "UPDATE flavors SET status = ?, updated_at = ? WHERE id = ?",
                 (FLAVOR_READY, now, source["id"]),
             )
-            self.insert_derived(conn, entry_id, media_type, source["size_bytes"], FLAVOR_READY, now)
+            outcomes = {
+                row[0]: row[1]
+                for row in conn.execute(
+                    "SELECT flavor_params_id, status FROM conversion_outcomes WHERE entry_id = ?", (entry_id,)
+                )
+            }
+            conn.execute("DELETE FROM conversion_outcomes WHERE entry_id = ?", (entry_id,))
+            generation = conn.execute(
+                "SELECT COUNT(*) FROM flavors WHERE entry_id = ?", (entry_id,)
+            ).fetchone()[0]
+            rows = derived_rows(entry_id, media_type, source["size_bytes"], now, generation, outcomes)
+            conn.executemany(FLAVOR_INSERT, rows)
+            status = converted_entry_status([row[4] for row in rows])
         conn.execute(
             "UPDATE entries SET status = ?, conversion_ready_at = NULL, updated_at = ? WHERE id = ?",
-            (READY if source is not None else NO_CONTENT, now, entry_id),
+            (status, now, entry_id),
         )
+
+    def start_conversion(self, conn: sqlite3.Connection, entry_id: str, now: float) -> None:
+        """A source flavor arrived (kFlowManager::objectAdded -> kJobsManager::addConvertProfileJob): the
+        entry goes PRECONVERT until the conversion time passes; with conversion profile "none"
+        (CONVERSION_PROFILE_NONE) it goes PENDING and nothing is converted."""
+        if self.settings.get("conversion_profile") == "none":
+            conn.execute(
+                "UPDATE entries SET status = ?, conversion_ready_at = NULL, updated_at = ?,"
+                " version = version + 1 WHERE id = ?",
+                (PENDING, int(now), entry_id),
+            )
+            return
+        ready_at = now + float(self.settings.get("conversion_seconds") or 0.0)
+        conn.execute(
+            "UPDATE entries SET status = CASE WHEN status = ? THEN status ELSE ? END,"
+            " conversion_ready_at = ?, updated_at = ?, version = version + 1 WHERE id = ?",
+            (READY, PRECONVERT, ready_at, int(now), entry_id),
+        )
+
+    def set_conversion_outcome(self, entry_id: str, statuses: dict[Any, Any]) -> bool:
+        """The outcome of the entry's next conversion per derived flavor params id (-1 ERROR,
+        4 NOT_APPLICABLE, 2 READY); False when the entry is unknown."""
+        outcome = int_keys(statuses)
+        with self.tx() as conn:
+            if conn.execute("SELECT 1 FROM entries WHERE id = ?", (entry_id,)).fetchone() is None:
+                return False
+            conn.execute("DELETE FROM conversion_outcomes WHERE entry_id = ?", (entry_id,))
+            conn.executemany(
+                "INSERT INTO conversion_outcomes (entry_id, flavor_params_id, status) VALUES (?, ?, ?)",
+                [(entry_id, params_id, status) for params_id, status in outcome.items()],
+            )
+        return True
+
+    def set_entry_fields(self, entry_id: str, fields: dict[str, Any]) -> bool:
+        """Set an entry's status ("virusScan.Infected" too), moderation_status or display_in_search as
+        the server's own flows would (virus scan, moderation, recycle bin); False when unknown."""
+        columns: dict[str, Callable[[Any], int | str]] = {
+            "status": entry_status,
+            "moderation_status": int,
+            "display_in_search": int,
+        }
+        unknown = set(fields) - set(columns)
+        if unknown:
+            raise KeyError(f"unknown entry fields {sorted(unknown)}")
+        with self.tx() as conn:
+            if conn.execute("SELECT 1 FROM entries WHERE id = ?", (entry_id,)).fetchone() is None:
+                return False
+            for name, value in fields.items():
+                conn.execute(
+                    f"UPDATE entries SET {name} = ? WHERE id = ?",  # noqa: S608
+                    (columns[name](value), entry_id),
+                )
+        return True
 
     def flavor_sha256(self, flavor: sqlite3.Row) -> str:
         """The sha256 of a flavor's bytes, computed once and cached in the database."""
@@ -535,7 +791,7 @@ class Store:
         if flavor["content_kind"] == "file":
             digest = content.sha256_file(os.path.join(self.content_dir, flavor["content_ref"]))
         else:
-            digest = content.sha256_of(flavor["content_ref"], flavor["size_bytes"])
+            digest = content.sha256_of(flavor["content_ref"], flavor["size_bytes"], flavor["content_kind"])
         with self.tx() as conn:
             conn.execute("UPDATE flavors SET sha256 = ? WHERE id = ?", (digest, flavor["id"]))
         return digest
@@ -565,6 +821,8 @@ class Store:
                 "flavor_params_id": flavor["flavor_params_id"],
                 "size_bytes": flavor["size_bytes"],
                 "size_kb": flavor["size_kb"],
+                "size_in_bytes_reported": bool(flavor["bytes_recorded"]),
+                "file_ext": flavor["file_ext"],
                 "content": flavor["content_kind"],
                 "sha256": flavor["sha256"],
             }
@@ -578,7 +836,7 @@ class Store:
             "id": row["id"],
             "name": row["name"],
             "description": row["description"],
-            "tags": split_tags(row["tags"]),
+            "tags": rules.normalise_tags(row["tags"]),
             "categories": [int(c) for c in row["categories_ids"].split(",") if c],
             "creator_id": row["creator_id"],
             "user_id": row["user_id"],
@@ -587,7 +845,11 @@ class Store:
             "last_played_at": row["last_played_at"],
             "plays": row["plays"],
             "views": row["views"],
+            "synced_last_played_at": row["synced_last_played_at"],
+            "synced_plays": row["synced_plays"],
             "status": row["status"],
+            "moderation_status": row["moderation_status"],
+            "display_in_search": row["display_in_search"],
             "media_type": row["media_type"],
             "thumb_version": row["thumb_version"],
             "thumbnails": thumbs[0],
@@ -599,7 +861,10 @@ class Store:
         }
 
     def play(self, entry_id: str) -> bool:
-        """Record a play of an entry now; False when the entry is unknown."""
+        """Record a play now in the live values only (plays + 1, lastPlayedAt); False when unknown.
+
+        Lists and eSearch see it after the next sync (`sync_plays`, or the clock passing a UTC midnight).
+        """
         now = int(self.now())
         with self.tx() as conn:
             cursor = conn.execute(
@@ -607,3 +872,14 @@ class Store:
                 (now, entry_id),
             )
             return cursor.rowcount > 0
+
+
+ENTRY_TABLES = (
+    "entries",
+    "entry_tags",
+    "entry_categories",
+    "categories",
+    "flavors",
+    "thumbs",
+    "conversion_outcomes",
+)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import tempfile
+from dataclasses import dataclass
 from typing import IO, Any
 
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
@@ -239,16 +240,26 @@ class Params:
         return str(self.data.get("objectType") or "")
 
 
+@dataclass
+class Part:
+    """A binary multipart part and the file name it was sent with (None: sent without one)."""
+
+    data: IO[bytes]
+    filename: str | None
+
+
 def parse_multipart(
     stream: IO[bytes], boundary: bytes, file_fields: tuple[str, ...] = ("fileData",)
-) -> tuple[str | None, dict[str, str], dict[str, IO[bytes]]]:
+) -> tuple[str | None, dict[str, str], dict[str, Part]]:
     """Split a multipart body into the `json` field, other text fields and binary parts.
 
     A part is binary when it has a filename or its name (after an `N:` multirequest prefix) is one of
-    file_fields: the Kaltura client sends BytesIO uploads without a filename, and they must stay bytes.
+    file_fields. The Kaltura client sends a BytesIO without a `name` attribute with no filename: PHP
+    treats such a part as a plain form field, so the part keeps filename None and uploadToken.upload
+    refuses it (UPLOAD_ERROR) as the server would.
     """
     decoder = MultipartDecoder(boundary)
-    parts: dict[str, tuple[bool, IO[bytes]]] = {}
+    parts: dict[str, tuple[bool, IO[bytes], str | None]] = {}
     current: IO[bytes] | None = None
     while True:
         event = decoder.next_event()
@@ -265,16 +276,17 @@ def parse_multipart(
         if isinstance(event, File | Field):
             binary = isinstance(event, File) or event.name.split(":")[-1] in file_fields
             spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
-            parts[event.name] = (binary, spool)
+            filename = event.filename if isinstance(event, File) else None
+            parts[event.name] = (binary, spool, filename or None)
             current = spool
         elif isinstance(event, Data) and current is not None:
             current.write(event.data)
     fields: dict[str, str] = {}
-    files: dict[str, IO[bytes]] = {}
-    for name, (binary, buffer) in parts.items():
+    files: dict[str, Part] = {}
+    for name, (binary, buffer, filename) in parts.items():
         buffer.seek(0)
         if binary:
-            files[name] = buffer
+            files[name] = Part(buffer, filename)
         else:
             fields[name] = buffer.read().decode("utf-8", errors="replace")
     return fields.pop("json", None), fields, files

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import time
 from typing import Any
 
@@ -39,7 +38,7 @@ from KalturaClient.Plugins.ElasticSearch import (
     KalturaESearchSortOrder,
 )
 
-from tests.fixtures.emulator import RunningEmulator, make_client
+from tests.fixtures.emulator import RunningEmulator, make_client, mp4_bytes, named_file
 
 pytestmark = pytest.mark.integration
 NOW = int(time.time())
@@ -414,7 +413,7 @@ def upload(client: KalturaClient, data: bytes, name: str = "placeholder.mp4") ->
     """Upload bytes in one chunk; returns the token id."""
     token = client.uploadToken.add(KalturaUploadToken(fileName=name, fileSize=len(data)))
     assert token.status.getValue() == KalturaUploadTokenStatus.PENDING
-    done = client.uploadToken.upload(token.id, io.BytesIO(data), False, True)
+    done = client.uploadToken.upload(token.id, named_file(data, name), False, True)
     assert done.status.getValue() == KalturaUploadTokenStatus.FULL_UPLOAD
     return str(token.id)
 
@@ -424,7 +423,7 @@ def test_replace_content_no_content_preconvert_ready(emulator: RunningEmulator) 
     emulator.control.create_entries([entry("0_rep", original_size=1_000_000)])
     client = make_client(emulator)
     old = emulator.control.entry("0_rep")
-    data = bytes(range(256)) * 4000
+    data = mp4_bytes(1_024_000)
     token = upload(client, data)
     resource = KalturaUploadedFileTokenResource(token=token)
     assert error_code(client.media.addContent, "0_rep", resource) == "ENTRY_ALREADY_WITH_CONTENT"
@@ -452,26 +451,19 @@ def test_replace_content_no_content_preconvert_ready(emulator: RunningEmulator) 
 
 
 def test_upload_token_errors(emulator: RunningEmulator) -> None:
+    """Errors of api_v3/services/UploadTokenService.php (uploadAction, validateForUpload) and
+    alpha/apps/kaltura/lib/kUploadTokenMgr.php; thumbAsset.generate preconditions."""
     emulator.control.create_entries([entry("0_empty", status=7), entry("0_img", status=2, media_type=2)])
     client = make_client(emulator)
     assert error_code(client.uploadToken.get, "0_nope") == "UPLOAD_TOKEN_NOT_FOUND"
-    assert error_code(client.uploadToken.upload, "0_nope", io.BytesIO(b"x")) == "UPLOAD_TOKEN_NOT_FOUND"
+    assert error_code(client.uploadToken.upload, "0_nope", named_file(b"x")) == "UPLOAD_TOKEN_NOT_FOUND"
     pending = client.uploadToken.add(KalturaUploadToken(fileName="a.mp4"))
-    resource = KalturaUploadedFileTokenResource(token=pending.id)
     assert (
-        error_code(client.media.addContent, "0_empty", resource)
-        == "UPLOAD_TOKEN_INVALID_STATUS_FOR_ADD_ENTRY"
-    )
-    assert (
-        error_code(client.uploadToken.upload, pending.id, io.BytesIO(b"x"), True)
+        error_code(client.uploadToken.upload, pending.id, named_file(b"x"), True)
         == "UPLOAD_TOKEN_CANNOT_RESUME"
     )
-    sized = client.uploadToken.add(KalturaUploadToken(fileName="a.mp4", fileSize=10))
-    assert error_code(client.uploadToken.upload, sized.id, io.BytesIO(b"abc")) == (
-        "UPLOAD_TOKEN_CANNOT_MATCH_EXPECTED_SIZE"
-    )
-    token = upload(client, b"0123456789")
-    assert error_code(client.uploadToken.upload, token, io.BytesIO(b"again")) == (
+    token = upload(client, mp4_bytes(2000))
+    assert error_code(client.uploadToken.upload, token, named_file(b"again")) == (
         "UPLOAD_TOKEN_INVALID_STATUS_FOR_UPLOAD"
     )
     client.uploadToken.delete(token)
@@ -484,19 +476,24 @@ def test_upload_token_errors(emulator: RunningEmulator) -> None:
 
 
 def test_chunked_upload_with_resume_and_out_of_order_chunks(emulator: RunningEmulator) -> None:
+    """kUploadTokenMgr::handleResume: a chunk past the end waits for the gap; the final chunk (resumeAt
+    > 0) needs the file to end exactly where it ends, else UPLOAD_TOKEN_CANNOT_MATCH_EXPECTED_SIZE."""
     client = make_client(emulator)
-    data = bytes((i * 7) % 251 for i in range(300_000))
+    data = mp4_bytes(300_000)
     token = client.uploadToken.add(KalturaUploadToken(fileName="big.mp4", fileSize=len(data)))
-    first = client.uploadToken.upload(token.id, io.BytesIO(data[:100_000]), False, False)
+    first = client.uploadToken.upload(token.id, named_file(data[:100_000]), False, False)
     assert first.status.getValue() == KalturaUploadTokenStatus.PARTIAL_UPLOAD
     assert first.uploadedFileSize == 100_000
-    later = client.uploadToken.upload(token.id, io.BytesIO(data[200_000:]), True, True, 200_000)
-    assert (
-        later.uploadedFileSize == 100_000 or later.status.getValue() != KalturaUploadTokenStatus.FULL_UPLOAD
-    )
-    middle = client.uploadToken.upload(token.id, io.BytesIO(data[100_000:200_000]), True, True, 100_000)
-    assert middle.status.getValue() == KalturaUploadTokenStatus.FULL_UPLOAD
+    assert error_code(
+        client.uploadToken.upload, token.id, named_file(data[200_000:]), True, True, 200_000
+    ) == ("UPLOAD_TOKEN_CANNOT_MATCH_EXPECTED_SIZE")
+    assert client.uploadToken.get(token.id).status.getValue() == KalturaUploadTokenStatus.PARTIAL_UPLOAD
+    middle = client.uploadToken.upload(token.id, named_file(data[100_000:200_000]), True, False, 100_000)
+    assert middle.status.getValue() == KalturaUploadTokenStatus.PARTIAL_UPLOAD
     assert middle.uploadedFileSize == len(data)
+    last = client.uploadToken.upload(token.id, named_file(data[200_000:]), True, True, 200_000)
+    assert last.status.getValue() == KalturaUploadTokenStatus.FULL_UPLOAD
+    assert last.uploadedFileSize == len(data)
     emulator.control.create_entries([entry("0_chunk", status=7)])
     client.media.addContent("0_chunk", KalturaUploadedFileTokenResource(token=token.id))
     assert emulator.control.entry("0_chunk")["original_sha256"] == hashlib.sha256(data).hexdigest()

@@ -82,7 +82,7 @@ def test_rate_limit_answers_action_blocked(emulator: RunningEmulator) -> None:
     emulator.control.set_rate_limit(3, window_seconds=1.0, service="media")
     results = [outcome(lambda: client.media.list()) for _ in range(5)]
     assert results == ["ok", "ok", "ok", "ACTION_BLOCKED", "ACTION_BLOCKED"]
-    assert outcome(lambda: client.flavorAsset.list()) == "ok"
+    assert outcome(lambda: client.baseEntry.get("0_fault")) == "ok"
     time.sleep(1.1)
     assert outcome(lambda: client.media.list()) == "ok"
     emulator.control.set_rate_limit(None)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import re
 import subprocess
 import sys
@@ -19,7 +18,15 @@ from KalturaClient.Plugins.Core import (
 )
 
 from dev.kaltura_emulator.seed import generate_account
-from tests.fixtures.emulator import ADMIN_SECRET, PARTNER_ID, RunningEmulator, make_client, start_emulator
+from tests.fixtures.emulator import (
+    ADMIN_SECRET,
+    PARTNER_ID,
+    RunningEmulator,
+    make_client,
+    mp4_bytes,
+    named_file,
+    start_emulator,
+)
 
 pytestmark = pytest.mark.integration
 YEAR = 365 * 86400
@@ -39,10 +46,10 @@ def test_restart_loses_nothing(tmp_path: Path) -> None:
         update.tags = "lecture, archived_to_s3"
         client.media.update("0_keep", update)
         token = client.uploadToken.add(KalturaUploadToken(fileName="p.mp4"))
-        client.uploadToken.upload(token.id, io.BytesIO(b"placeholder" * 1000), False, True)
+        client.uploadToken.upload(token.id, named_file(mp4_bytes(11_000), "p.mp4"), False, True)
         client.media.addContent("0_swap", KalturaUploadedFileTokenResource(token=token.id))
         pending = client.uploadToken.add(KalturaUploadToken(fileName="q.mp4"))
-        client.uploadToken.upload(pending.id, io.BytesIO(b"x" * 500), False, False)
+        client.uploadToken.upload(pending.id, named_file(mp4_bytes(500), "q.mp4"), False, False)
         first.control.set_clock_offset(-3600)
         before = {entry_id: first.control.entry(entry_id) for entry_id in ("0_keep", "0_swap")}
     finally:
@@ -56,12 +63,12 @@ def test_restart_loses_nothing(tmp_path: Path) -> None:
         assert second.control.settings()["clock_offset"] == -3600
         client = make_client(second)
         assert client.uploadToken.get(pending.id).uploadedFileSize == 500
-        resumed = client.uploadToken.upload(pending.id, io.BytesIO(b"y" * 500), True, True, -1)
+        resumed = client.uploadToken.upload(pending.id, named_file(b"y" * 500, "q.mp4"), True, True, -1)
         assert resumed.uploadedFileSize == 1000
         flt = KalturaFlavorAssetFilter()
         flt.entryIdEqual = "0_swap"
         source = next(f for f in client.flavorAsset.list(flt).objects if f.isOriginal)
-        assert source.sizeInBytes == len(b"placeholder" * 1000)
+        assert source.sizeInBytes == 11_000
     finally:
         second.server.stop()
 
