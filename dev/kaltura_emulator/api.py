@@ -255,7 +255,9 @@ class Api:
         return {"objectType": kind, "objects": objects, "totalCount": total}
 
     def esearch_entry(self, ctx: CallContext, p: Params) -> dict[str, Any]:
-        """elasticsearch_esearch.searchEntry."""
+        """elasticsearch_esearch.searchEntry (plugins/search/providers/elastic_search/lib/model/search/
+        kEntrySearch.php): objectStatuses empty means READY; RECYCLED and SYSTEM entries are hidden
+        unless objectId names the entry (handleDisplayInSearch); moderation is not filtered."""
         params = p.obj("searchParams")
         if params is None:
             raise KalturaAPIError("MISSING_MANDATORY_PARAMETER", "searchParams")
@@ -265,8 +267,7 @@ class Api:
         size, index = search.pager_values(p.obj("pager"))
         if p.obj("pager") is not None and size * index > search.MAX_MATCHES:
             raise KalturaAPIError("CRITERIA EXCEEDED MAX MATCHES ALLOWED")
-        scope = search.EsearchScope()
-        where, args = self.search.esearch(operator, scope)
+        where, args = self.search.esearch(operator)
         statuses: list[Any] = [
             search.status_value(s) for s in search.split_csv(params.get_str("objectStatuses"))
         ]
@@ -279,9 +280,7 @@ class Api:
             all_args.append(object_id)
         else:
             hidden = ",".join(str(v) for v in rules.HIDDEN_DISPLAY)
-            shown = ",".join("?" * len(scope.shown_ids)) or "NULL"
-            conditions.append(f"(e.display_in_search NOT IN ({hidden}) OR e.id IN ({shown}))")
-            all_args.extend(scope.shown_ids)
+            conditions.append(f"e.display_in_search NOT IN ({hidden})")
         order = search.esearch_order(params.obj("orderBy"))
         return self._entry_page(
             ctx,

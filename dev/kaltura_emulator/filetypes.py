@@ -150,10 +150,10 @@ def _is_text(head: bytes) -> bool:
     """Whether the bytes look like UTF-8 text without control characters other than whitespace."""
     try:
         text = head.decode("utf-8")
-    except UnicodeDecodeError:
-        text = head[:-3].decode("utf-8", errors="strict") if len(head) > 3 else ""
-        if not text:
+    except UnicodeDecodeError as error:
+        if error.start < len(head) - 3:
             return False
+        text = head[: error.start].decode("utf-8")
     return all(ch.isprintable() or ch in "\t\n\r\f" for ch in text)
 
 

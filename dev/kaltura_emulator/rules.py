@@ -72,12 +72,14 @@ SPHINX_MAX_IN_VALUES = 150
 def cut_id_values(values: list[str], sphinx: bool) -> list[str]:
     """The entry ids an idIn/idNotIn filter keeps.
 
-    MySQL path (SphinxCriteria::shouldSkipSphinx: only peer columns, no text match): the first 500 as
-    given. Sphinx path: ids become crc32 `int_entry_id` values (SphinxCriteria::getTranslateIndexId),
-    which getNonStringClause sorts and cuts to 150, so the kept ids are those with the smallest crc32.
+    The filter's IN becomes a criterion of its first 500 values (baseObjectFilter::createSqlIn). MySQL
+    path (SphinxCriteria::shouldSkipSphinx: only peer columns, no text match): those 500. Sphinx path:
+    the ids become crc32 `int_entry_id` values (SphinxCriteria::getTranslateIndexId), which
+    getNonStringClause sorts and cuts to 150, so the kept ids are those with the smallest crc32.
     """
+    values = values[:SQL_MAX_IN_VALUES]
     if not sphinx:
-        return values[:SQL_MAX_IN_VALUES]
+        return values
     unique = list(dict.fromkeys(values))
     return sorted(unique, key=lambda v: zlib.crc32(v.encode()))[:SPHINX_MAX_IN_VALUES]
 

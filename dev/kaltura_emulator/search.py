@@ -25,7 +25,6 @@ import math
 import random
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from dev.kaltura_emulator import rules
@@ -117,32 +116,24 @@ def tag_condition(predicate: Callable[[str], bool], all_tags: list[str]) -> tupl
     return f"e.id IN (SELECT entry_id FROM entry_tags WHERE tag IN ({marks}))", matched  # noqa: S608
 
 
-@dataclass
-class EsearchScope:
-    """What an eSearch query collects while it is translated (ids named with ignoreDisplayInSearch)."""
-
-    shown_ids: list[str] = field(default_factory=list)
-
-
 class SearchBuilder:
     """Builds SQL WHERE clauses from eSearch items and media.list filters."""
 
     def __init__(self, all_tags: Callable[[], list[str]]) -> None:
         self.all_tags = all_tags
 
-    def esearch(self, node: Params, scope: EsearchScope | None = None) -> tuple[str, list[Any]]:
+    def esearch(self, node: Params) -> tuple[str, list[Any]]:
         """SQL for an eSearch operator or item."""
-        scope = scope if scope is not None else EsearchScope()
         kind = node.object_type()
         if kind.endswith("Operator"):
-            return self._operator(node, scope)
+            return self._operator(node)
         if kind in ("KalturaESearchEntryItem", "KalturaESearchUnifiedItem"):
-            return self._entry_item(node, scope, unified=kind == "KalturaESearchUnifiedItem")
+            return self._entry_item(node, unified=kind == "KalturaESearchUnifiedItem")
         if kind == "KalturaESearchCategoryEntryItem":
             return self._category_item(node)
         raise KalturaAPIError("INVALID_OBJECT_TYPE", kind or "(none)")
 
-    def _operator(self, node: Params, scope: EsearchScope) -> tuple[str, list[Any]]:
+    def _operator(self, node: Params) -> tuple[str, list[Any]]:
         """AND / OR / NOT of the operator's items (NOT: none of the items match)."""
         operator = node.get_int("operator")
         if operator not in (AND_OP, OR_OP, NOT_OP):
@@ -150,7 +141,7 @@ class SearchBuilder:
         items = node.objects("searchItems")
         if not items:
             raise KalturaAPIError("EMPTY SEARCH ITEMS ARE NOT ALLOWED")
-        parts = [self.esearch(item, scope) for item in items]
+        parts = [self.esearch(item) for item in items]
         args = [arg for _, part_args in parts for arg in part_args]
         sqls = [f"({sql})" for sql, _ in parts]
         if operator == AND_OP:
@@ -159,7 +150,7 @@ class SearchBuilder:
             return " OR ".join(sqls), args
         return "NOT (" + " OR ".join(sqls) + ")", args
 
-    def _entry_item(self, node: Params, scope: EsearchScope, unified: bool = False) -> tuple[str, list[Any]]:
+    def _entry_item(self, node: Params, unified: bool = False) -> tuple[str, list[Any]]:
         """One field condition."""
         field = "unified" if unified else (node.get_str("fieldName") or "")
         item_type = node.get_int("itemType") or EXACT_MATCH
@@ -174,8 +165,6 @@ class SearchBuilder:
         if field == "tags":
             return self._tags_item(item_type, term)
         if field == "id":
-            if node.get_bool("ignoreDisplayInSearch"):
-                scope.shown_ids.append(term)
             if item_type == EXACT_MATCH:
                 return "e.id = ?", [term]
             if item_type == STARTS_WITH:
