@@ -296,6 +296,7 @@ class Scenario:
         played = [e for e in replaced if rng.random() < self.profile.play_fraction]
         for entry_id in played:
             self.kaltura.play(entry_id)
+        self.kaltura.sync_plays()  # as a day later: Kaltura's daily plays sync brings them to lists
         say(f"played {len(played)} of {len(replaced)} placeholders")
 
     def crashes(self, operations: tuple[str, ...] = CRASH_OPERATIONS) -> None:
@@ -337,6 +338,7 @@ class Scenario:
         if operation == "restore":
             for entry_id in ids:
                 self.kaltura.play(entry_id)
+            self.kaltura.sync_plays()  # as a day later: Kaltura's daily plays sync brings them to lists
         return ids
 
     def bad_input(self) -> None:
