@@ -6,8 +6,10 @@ created `years` ago, not yet tagged `archived_to_s3`), stream the original flavo
 `s3://BUCKET/ENTRY_ID`, verify the copy (size and SHA-256), then tag the entry `archived_to_s3`.
 Originals over the size limit are skipped; exempt entries are never selected.
 
-`select` → `approve` (live runs only, unless unattended) → one `archive_entry` task per entry,
-named by its entry id → `summarize` (fails the run if any entry failed).
+`select` (at most `max_entries` and `[core] max_map_length`; logs how many remain) → `approve`
+(live runs only, unless unattended; *Reject*, or no answer in 24 h, ends the run with nothing
+touched) → one `archive_entry` task per entry, named by its entry id and red when that entry
+failed → `summarize` (fails the run if any entry failed).
 A dry run by default: untick `dry_run` to act.
 """
 

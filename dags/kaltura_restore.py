@@ -6,7 +6,8 @@ a Glacier restore when needed and wait for it in the triggerer (Bulk tier: 5-12 
 slot held), then upload the real video back to Kaltura, verify it, remove `flavors_deleted` and wait
 for READY.
 
-`select` → `approve` → one `restore_entry` task per entry → `summarize`. A dry run by default.
+`select` → `approve` (passes unless `kaltura_archiver_approve_restores` is true: a restore destroys
+nothing) → one `restore_entry` task per entry → `summarize`. A dry run by default.
 """
 
 from airflow.sdk import DAG
