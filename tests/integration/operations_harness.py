@@ -7,21 +7,34 @@ object's bytes through boto3 directly (not through the project's code).
 from __future__ import annotations
 
 import hashlib
+import io
 import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from boto3.s3.transfer import TransferConfig
+
 from kaltura_archiver.archive_store import ArchiveStore
 from kaltura_archiver.config import ArchiverSettings
 from kaltura_archiver.kaltura_api import KalturaApi, KalturaConnectionSettings, RetryPolicy
 from kaltura_archiver.operations import OperationContext, archive_entry, replace_entry
+from kaltura_archiver.operations.kaltura_content import stream_flavor, update_tags
 from kaltura_archiver.operations.outcome import Outcome
 from kaltura_archiver.operations.steplog import StepHook
 
 YEAR = 365 * 86400
-PLACEHOLDER_BYTES = bytes((i * 31 + 7) % 256 for i in range(40_000))
+FTYP = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isommp42"
+
+
+def video_bytes(size: int, seed: int = 0) -> bytes:
+    """`size` bytes that Kaltura's upload file-type check sniffs as video/mp4 (an ISO `ftyp` box first)."""
+    body = bytes(((i * 31 + 7 + seed) * (seed + 1)) % 256 for i in range(max(0, size - len(FTYP))))
+    return (FTYP + body)[:size]
+
+
+PLACEHOLDER_BYTES = video_bytes(40_000)
 ORIGINAL_SIZE = 300_000
 
 
@@ -132,7 +145,30 @@ class Harness:
             for item in self.s3.list_objects_v2(Bucket=self.bucket).get("Contents", [])
             if entry_id in item["Key"]
         )
-        return (sorted(state["tags"]), state["status"], flavors, keys)
+        manifests = [
+            self.s3.get_object(Bucket=self.bucket, Key=k)["Body"].read() for k in keys if k.endswith(".json")
+        ]
+        return (sorted(state["tags"]), state["status"], flavors, keys, manifests)
+
+    def original_bytes(self, entry_id: str) -> bytes:
+        """The entry's current original, downloaded from Kaltura with the plain client calls."""
+        return b"".join(stream_flavor(self.api, self.state(entry_id)["original_flavor_id"]))
+
+    def old_tool_archive(self, entry_id: str, body: bytes, part_size: int | None = None, **put: Any) -> None:
+        """Write `body` as the old tool did (boto3, no manifest; parts of `part_size`) and tag the entry."""
+        if part_size is None:
+            self.s3.put_object(Bucket=self.bucket, Key=entry_id, Body=body, **put)
+        else:
+            config = TransferConfig(multipart_threshold=part_size, multipart_chunksize=part_size)
+            self.s3.upload_fileobj(
+                io.BytesIO(body), self.bucket, entry_id, Config=config, ExtraArgs=put or None
+            )
+        update_tags(self.api, entry_id, add=[self.settings.archived_tag])
+
+    def keys(self, entry_id: str) -> list[str]:
+        """Every S3 key that names the entry (its object, manifest, previous versions), sorted."""
+        listed = self.s3.list_objects_v2(Bucket=self.bucket).get("Contents", [])
+        return sorted(item["Key"] for item in listed if entry_id in item["Key"])
 
     def make(self, state: str, **create: Any) -> str:
         """An entry in `initial`, `archived`, `placeholder` or `inconsistent` (both tags, no S3 copy)."""

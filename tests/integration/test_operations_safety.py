@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from pathlib import Path
@@ -13,11 +14,16 @@ from kaltura_archiver.operations import OPERATIONS, Outcome
 from kaltura_archiver.operations.kaltura_content import (
     add_content,
     delete_flavor,
-    stream_flavor,
     update_tags,
     upload_chunks,
 )
-from tests.integration.operations_harness import Harness, SimulatedCrash, build_harness, crash_at
+from tests.integration.operations_harness import (
+    Harness,
+    SimulatedCrash,
+    build_harness,
+    crash_at,
+    video_bytes,
+)
 
 
 @pytest.fixture
@@ -39,57 +45,46 @@ def _flavor_ids(h: Harness, entry_id: str) -> list[str]:
     return sorted(f["id"] for f in h.state(entry_id)["flavors"] if f["status"] == 2)
 
 
-# -- the seed's edge case ------------------------------------------------------------------------------
+# -- the seed's edge case: a new version uploaded after archival (see test_operations_versions) ----
 
 
-def test_replace_refuses_when_the_original_was_replaced_after_archival_with_another_size(h: Harness) -> None:
+def test_replace_keeps_the_old_archive_of_a_new_version_with_another_size(h: Harness) -> None:
     entry_id = h.make("archived")
-    _replace_original_as_a_user(h, entry_id, b"new version" * 20_000)
-    flavors = _flavor_ids(h, entry_id)
+    old = h.s3.get_object(Bucket=h.bucket, Key=entry_id)["Body"].read()
+    assert hashlib.sha256(old).hexdigest() == h.real_sha[entry_id]
+    new = video_bytes(220_000, seed=1)
+    _replace_original_as_a_user(h, entry_id, new)
     result = OPERATIONS["replace"](h.ctx(), entry_id)
-    assert result.outcome is Outcome.FAILED
-    assert "does not match" in result.reason
-    assert _flavor_ids(h, entry_id) == flavors
-    assert h.settings.replaced_tag not in h.tags(entry_id)
+    assert result.outcome is Outcome.DONE, result.reason
+    changed = result.details["changed_since_archival"]
+    assert changed["detected_by"] == "size"
+    assert h.s3.get_object(Bucket=h.bucket, Key=changed["previous_key"])["Body"].read() == old
+    assert h.s3_sha(entry_id) == hashlib.sha256(new).hexdigest(), "the new version is archived"
 
 
-def test_replace_refuses_a_same_size_new_version_by_sha256(h: Harness) -> None:
+def test_replace_detects_a_same_size_new_version_by_sha256(h: Harness) -> None:
     entry_id = h.make("archived")
     size = h.state(entry_id)["original_size"]
-    _replace_original_as_a_user(h, entry_id, b"\x01" * size)
-    flavors = _flavor_ids(h, entry_id)
+    new = video_bytes(size, seed=2)
+    _replace_original_as_a_user(h, entry_id, new)
     result = OPERATIONS["replace"](h.ctx(), entry_id)
-    assert result.outcome is Outcome.FAILED
-    assert result.details["match_rule"] == "sha256"
-    assert _flavor_ids(h, entry_id) == flavors
+    assert result.outcome is Outcome.DONE, result.reason
+    assert result.details["changed_since_archival"]["detected_by"] == "sha256"
+    assert h.s3_sha(entry_id) == hashlib.sha256(new).hexdigest()
 
 
 def test_repair_never_overwrites_a_newer_version(h: Harness) -> None:
     entry_id = h.make("archived")
-    _replace_original_as_a_user(h, entry_id, b"newer" * 30_000)
+    new = video_bytes(150_000, seed=3)
+    _replace_original_as_a_user(h, entry_id, new)
+    flavors = _flavor_ids(h, entry_id)
     result = OPERATIONS["repair"](h.ctx(), entry_id)
-    assert result.outcome is Outcome.FAILED
-    assert "not touching" in result.reason
-
-
-# -- archives of the old command-line tool (object only, no manifest) ---------------------------------
-
-
-def test_old_tool_archive_is_replaced_and_restored_by_the_size_rule(h: Harness) -> None:
-    entry_id = h.create()
-    original = h.state(entry_id)["original_flavor_id"]
-    body = b"".join(stream_flavor(h.api, original))
-    h.s3.put_object(Bucket=h.bucket, Key=entry_id, Body=body)
-    update_tags(h.api, entry_id, add=[h.settings.archived_tag])
-    assert OPERATIONS["archive"](h.ctx(), entry_id).outcome is Outcome.DONE_BEFORE
-    replaced = OPERATIONS["replace"](h.ctx(), entry_id)
-    assert replaced.outcome is Outcome.DONE, replaced.reason
+    assert result.outcome is Outcome.DONE, result.reason
+    assert "not touched" in result.reason and "changed_since_archival" in result.details
+    assert _flavor_ids(h, entry_id) == flavors, "the new version stays the entry's original"
+    assert h.original_sha(entry_id) == hashlib.sha256(new).hexdigest()
+    assert h.s3_sha(entry_id) == hashlib.sha256(new).hexdigest()
     assert OPERATIONS["repair"](h.ctx(), entry_id).outcome is Outcome.DONE_BEFORE
-    restored = OPERATIONS["restore"](h.ctx(), entry_id)
-    assert restored.outcome is Outcome.DONE, restored.reason
-    assert h.original_sha(entry_id) == h.real_sha[entry_id]
-    keys = [o["Key"] for o in h.s3.list_objects_v2(Bucket=h.bucket).get("Contents", [])]
-    assert keys == [entry_id], "no manifest is invented for an old-tool archive"
 
 
 # -- waiting -------------------------------------------------------------------------------------------

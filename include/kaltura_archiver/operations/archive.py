@@ -9,8 +9,11 @@ Steps and the state a crash after each leaves (the next run reads it and continu
 3. add tag `archived_to_s3`                         -> archived
 
 The tag is added only after `ArchiveStore.upload_stream` verified the stored object (size and
-S3's composite SHA256) against what was streamed. An existing object that does not match the
-entry's original is never overwritten: the entry is reported as failed with the sizes.
+S3's composite SHA256) against what was streamed; the manifest keeps the original's file extension
+(restores upload with it). Work starts only on entries whose status is among
+`ctx.entry_statuses` (READY unless the trigger named others). An existing object whose size differs
+from the entry's original is never overwritten in place: it is kept as a previous version and the
+current original archived (`operations.versions`, "changed since archival").
 """
 
 from __future__ import annotations
@@ -19,10 +22,19 @@ from kaltura_archiver.entry_state import exemption
 from kaltura_archiver.operations.context import OperationContext
 from kaltura_archiver.operations.kaltura_content import prefetch
 from kaltura_archiver.operations.outcome import EntryOutcome, Outcome
+from kaltura_archiver.operations.proof import INTERRUPTED, Match
 from kaltura_archiver.operations.runner import outcome, run_operation
-from kaltura_archiver.operations.state import LiveState, archive_problem, match_original, size_matches
+from kaltura_archiver.operations.state import (
+    LiveState,
+    archive_problem,
+    extension_of,
+    match_original,
+    size_matches,
+    status_refusal,
+)
 from kaltura_archiver.operations.steplog import StepLog
 from kaltura_archiver.operations.steps import set_tag
+from kaltura_archiver.operations.versions import CHANGED, archive_new_version
 
 OPERATION = "archive"
 PREFETCH_BYTES = 4 * 1024 * 1024
@@ -56,16 +68,12 @@ def _archive(ctx: OperationContext, entry_id: str, log: StepLog, state: LiveStat
             )
         if state.ready_original is None:
             return outcome(log, Outcome.FAILED, "S3 object exists but the entry has no READY original", state)
-        match = match_original(ctx, state, log, by_content=False)
+        if state.version_change_interrupted:
+            match = INTERRUPTED
+        else:
+            match = match_original(ctx, state, log, by_content=False)
         if not match.matches:
-            return outcome(
-                log,
-                Outcome.FAILED,
-                f"S3 already holds an object for this entry that does not match its original"
-                f" ({match.detail});"
-                " the original may have been replaced after archival",
-                state,
-            )
+            return _archive_new_version(ctx, log, state, match)
         if not state.archived_tag:
             set_tag(ctx, log, settings.archived_tag, True)
             return outcome(log, Outcome.DONE_BEFORE, f"already in S3 ({match.detail}); tag added", state)
@@ -81,6 +89,9 @@ def _archive(ctx: OperationContext, entry_id: str, log: StepLog, state: LiveStat
     exempt = exemption(state.entry, settings) if state.entry is not None else ""
     if exempt:
         return outcome(log, Outcome.SKIPPED, f"exempt from archiving: {exempt}", state)
+    refusal = status_refusal(ctx, state, OPERATION)
+    if refusal:
+        return outcome(log, Outcome.SKIPPED, refusal, state)
     original = state.ready_original
     if original is None:
         return outcome(log, Outcome.FAILED, "no original flavor in status READY", state)
@@ -102,7 +113,12 @@ def _archive(ctx: OperationContext, entry_id: str, log: StepLog, state: LiveStat
     ):
         chunks = prefetch(ctx.download(original), max(2, PREFETCH_BYTES // ctx.download_chunk_bytes))
         manifest = ctx.store.upload_stream(
-            entry_id, chunks, original.flavor_id, original.size_bytes, log.check
+            entry_id,
+            chunks,
+            original.flavor_id,
+            original.size_bytes,
+            log.check,
+            file_ext=extension_of(original),
         )
         if not size_matches(original, manifest.size_bytes, settings.size_tolerance):
             return outcome(
@@ -115,3 +131,29 @@ def _archive(ctx: OperationContext, entry_id: str, log: StepLog, state: LiveStat
         log.check(f"archived {manifest.size_bytes} bytes, sha256 {manifest.sha256}")
     set_tag(ctx, log, settings.archived_tag, True)
     return outcome(log, Outcome.DONE, f"original {original.flavor_id} archived to {target}", state)
+
+
+def _archive_new_version(ctx: OperationContext, log: StepLog, state: LiveState, match: Match) -> EntryOutcome:
+    """The S3 object differs from the original: keep it as a previous version, archive the original, tag."""
+    exempt = exemption(state.entry, ctx.settings) if state.entry is not None else ""
+    refusal = f"exempt from archiving: {exempt}" if exempt else status_refusal(ctx, state, OPERATION)
+    if refusal:
+        return outcome(
+            log,
+            Outcome.SKIPPED,
+            f"S3 holds an object that differs from the original ({match.detail}); {refusal}",
+        )
+    changed = archive_new_version(ctx, log, state, match)
+    if isinstance(changed, EntryOutcome):
+        return changed
+    set_tag(ctx, log, ctx.settings.archived_tag, True)
+    where = changed["previous_key"] + (
+        f" version {changed['previous_version_id']}" if changed.get("previous_version_id") else ""
+    )
+    return outcome(
+        log,
+        Outcome.DONE,
+        f"{CHANGED}: previous archive kept at {where}, new version archived",
+        state,
+        **{CHANGED: changed},
+    )

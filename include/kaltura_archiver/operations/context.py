@@ -14,6 +14,7 @@ import requests
 
 from kaltura_archiver.archive_store import ArchiveStore
 from kaltura_archiver.config import ArchiverSettings
+from kaltura_archiver.filters import ACTION_STATUSES
 from kaltura_archiver.kaltura_api import KalturaApi
 from kaltura_archiver.operations.kaltura_content import stream_flavor
 from kaltura_archiver.operations.steplog import LineLogger, StepHook, StepLog
@@ -70,7 +71,11 @@ class PlaceholderVideo:
 
 @dataclass
 class OperationContext:
-    """Connections and settings of one operation run; `live=False` (the default) is a dry run."""
+    """Connections and settings of one operation run; `live=False` (the default) is a dry run.
+
+    `entry_statuses`: the entry statuses archive and replace may start work on (Kaltura's values,
+    ints and the virus-scan strings); READY only unless the trigger named others (DAG param `status`).
+    """
 
     api: KalturaApi
     store: ArchiveStore
@@ -82,6 +87,7 @@ class OperationContext:
     http: requests.Session | None = None
     sleep: Callable[[float], None] = time.sleep
     download_chunk_bytes: int = 1024 * 1024
+    entry_statuses: tuple[int | str, ...] = ACTION_STATUSES
 
     @cached_property
     def placeholder(self) -> PlaceholderVideo:

@@ -8,7 +8,10 @@ Every function here is idempotent or safe to repeat after a crash:
 * `upload_chunks` sends a byte stream through one upload token, chunk by chunk
   (`uploadToken.upload` with `resume`, `resumeAt`, `finalChunk`): the client's file upload has a
   fixed 10 s timeout, so no single request carries more than `chunk_bytes`. Every chunk names its
-  absolute offset, so a repeated chunk overwrites the same bytes.
+  absolute offset, so a repeated chunk overwrites the same bytes. The final chunk of a resumed
+  upload may take Kaltura up to 45 s (it closes the token under a lock, `kUploadTokenMgr`): when its
+  answer times out it is not sent again; the token is re-read (`uploadToken.get`) until it is
+  FULL or CLOSED with every byte, for up to `FINAL_CHUNK_WAIT_SECONDS`.
 * `delete_flavor` treats "already gone" as success; `add_content` attaches a finished token.
 * `update_tags` adds and removes whole tags (never substrings) against the entry's live tags.
 """
@@ -26,6 +29,7 @@ from typing import Any
 
 import requests
 from KalturaClient import KalturaClient
+from KalturaClient.exceptions import KalturaClientException
 from KalturaClient.Plugins.Core import (
     KalturaMediaEntry,
     KalturaUploadedFileTokenResource,
@@ -38,6 +42,22 @@ from kaltura_archiver.records import as_int, as_str, split_tags
 DOWNLOAD_CHUNK_BYTES = 1024 * 1024
 FLAVOR_GONE_CODES = frozenset({"FLAVOR_ASSET_ID_NOT_FOUND", "FLAVOR_ASSET_ALREADY_DELETED"})
 UPLOAD_TOKEN_FULL = 2
+UPLOAD_TOKEN_CLOSED = 3
+UPLOAD_TOKEN_OPEN = frozenset({0, 1})
+"""PENDING and PARTIAL_UPLOAD (api_v3/lib/types/enums/KalturaUploadTokenStatus.php)."""
+UPLOAD_NOT_RETRYABLE = frozenset({"UPLOAD_TOKEN_FILE_TYPE_RESTRICTED_FOR_UPLOAD"})
+"""The partner's file-type restriction refuses the file (api_v3/services/UploadTokenService.php):
+trying again cannot help."""
+FINAL_CHUNK_WAIT_SECONDS = 120.0
+TOKEN_POLL_SECONDS = 5.0
+_NO_ANSWER = frozenset(
+    {
+        KalturaClientException.ERROR_CONNECTION_FAILED,
+        KalturaClientException.ERROR_READ_FAILED,
+        KalturaClientException.ERROR_READ_TIMEOUT,
+    }
+)
+_UNANSWERED = object()
 _URL_REFUSED = frozenset({401, 403, 404, 410})
 
 
@@ -236,8 +256,13 @@ def upload_chunks(
     file_name: str,
     chunk_bytes: int,
     total_size: int | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    final_wait_seconds: float = FINAL_CHUNK_WAIT_SECONDS,
 ) -> UploadResult:
-    """Upload a byte stream through a new upload token in chunks; returns the finished token."""
+    """Upload a byte stream through a new upload token in chunks; returns the finished token.
+
+    `file_name` names the token and every chunk: its extension becomes the new flavor's fileExt.
+    """
     size: float | object = float(total_size) if total_size is not None else NotImplemented
     token = KalturaUploadToken(fileName=file_name, fileSize=size)
     created = api.call("uploadToken.add", lambda c: c.uploadToken.add(token))
@@ -246,7 +271,7 @@ def upload_chunks(
     offset = 0
     sent_any = False
     for piece, last in rechunk(chunks, chunk_bytes):
-        _upload_piece(api, token_id, file_name, piece, offset, last)
+        _upload_piece(api, token_id, file_name, piece, offset, last, sleep, final_wait_seconds)
         digest.update(piece)
         offset += len(piece)
         sent_any = True
@@ -255,7 +280,7 @@ def upload_chunks(
     if total_size is not None and offset != total_size:
         raise ContentTransferError(f"uploaded {offset} bytes of {file_name}, expected {total_size}", True)
     status, uploaded = _token_state(api, token_id)
-    if status != UPLOAD_TOKEN_FULL or uploaded != offset:
+    if status not in (UPLOAD_TOKEN_FULL, UPLOAD_TOKEN_CLOSED) or uploaded != offset:
         raise ContentTransferError(
             f"upload token holds {uploaded} of {offset} bytes (status {status}); upload incomplete", True
         )
@@ -263,27 +288,81 @@ def upload_chunks(
 
 
 def _upload_piece(
-    api: KalturaApi, token_id: str, file_name: str, piece: bytes, offset: int, last: bool
+    api: KalturaApi,
+    token_id: str,
+    file_name: str,
+    piece: bytes,
+    offset: int,
+    last: bool,
+    sleep: Callable[[float], None] = time.sleep,
+    final_wait_seconds: float = FINAL_CHUNK_WAIT_SECONDS,
 ) -> None:
-    """Send one chunk at its absolute offset; a chunk Kaltura already holds counts as sent."""
+    """Send one chunk at its absolute offset; a chunk Kaltura already holds counts as sent.
+
+    A final chunk whose answer never came is not sent again (`_await_final_chunk`).
+    """
 
     def send(client: KalturaClient) -> Any:
         data = io.BytesIO(piece)
         data.name = file_name
-        if offset == 0:
-            return client.uploadToken.upload(token_id, data, False, last)
-        return client.uploadToken.upload(token_id, data, True, last, float(offset))
+        try:
+            if offset == 0:
+                return client.uploadToken.upload(token_id, data, False, last)
+            return client.uploadToken.upload(token_id, data, True, last, float(offset))
+        except KalturaClientException as exc:
+            if last and exc.code in _NO_ANSWER:
+                return _UNANSWERED
+            raise
 
     try:
-        api.call("uploadToken.upload", send)
+        answer = api.call("uploadToken.upload", send)
     except KalturaApiError as err:
-        status, uploaded = _token_state(api, token_id)
-        if uploaded >= offset + len(piece) and (not last or status == UPLOAD_TOKEN_FULL):
+        try:
+            status, uploaded = _token_state(api, token_id)
+        except KalturaApiError:
+            status, uploaded = None, -1
+        done = (UPLOAD_TOKEN_FULL, UPLOAD_TOKEN_CLOSED)
+        if uploaded >= offset + len(piece) and (not last or status in done):
             return
         raise ContentTransferError(
             f"chunk at byte {offset} of {file_name} failed: {err}",
-            err.retryable or err.code.startswith("UPLOAD"),
+            err.code not in UPLOAD_NOT_RETRYABLE and (err.retryable or err.code.startswith("UPLOAD")),
         ) from err
+    if answer is _UNANSWERED:
+        _await_final_chunk(api, token_id, file_name, offset + len(piece), sleep, final_wait_seconds)
+
+
+def _await_final_chunk(
+    api: KalturaApi,
+    token_id: str,
+    file_name: str,
+    expected: int,
+    sleep: Callable[[float], None],
+    wait_seconds: float,
+) -> None:
+    """Re-read the token after a final chunk's answer was lost until it is closed with `expected` bytes."""
+    deadline = time.monotonic() + wait_seconds
+    waited = 0.0
+    while True:
+        status, uploaded = _token_state(api, token_id)
+        if status in (UPLOAD_TOKEN_FULL, UPLOAD_TOKEN_CLOSED):
+            if uploaded == expected:
+                return
+            raise ContentTransferError(
+                f"upload token of {file_name} closed with {uploaded} bytes, {expected} were sent", True
+            )
+        if status not in UPLOAD_TOKEN_OPEN:
+            raise ContentTransferError(
+                f"upload token of {file_name} is in status {status} after the final chunk", True
+            )
+        if time.monotonic() >= deadline or waited >= wait_seconds:
+            raise ContentTransferError(
+                f"the final chunk of {file_name} got no answer and the token still holds {uploaded} of"
+                f" {expected} bytes after {wait_seconds:.0f} s",
+                True,
+            )
+        sleep(TOKEN_POLL_SECONDS)
+        waited += TOKEN_POLL_SECONDS
 
 
 def _token_state(api: KalturaApi, token_id: str) -> tuple[int | None, int]:
@@ -303,10 +382,44 @@ def delete_flavor(api: KalturaApi, flavor_id: str) -> bool:
     return True
 
 
+ADD_CONTENT_SENDS = 3
+
+
 def add_content(api: KalturaApi, entry_id: str, token_id: str) -> None:
-    """Attach a finished upload token as the entry's new content (entry must be NO_CONTENT)."""
+    """Attach a finished upload token as the entry's new content (entry must be NO_CONTENT).
+
+    Not idempotent, so never repeated blindly: when its answer is lost, or a repeat is refused with
+    ENTRY_ALREADY_WITH_CONTENT, the token is re-read first. Kaltura closes the token it attaches
+    (`KalturaUploadedFileTokenResource::validateEntry` → `kUploadTokenMgr::closeUploadTokenById`),
+    so CLOSED means done; only a token still FULL is sent again.
+    """
     resource = KalturaUploadedFileTokenResource(token=token_id)
-    api.call("media.addContent", lambda c: c.media.addContent(entry_id, resource))
+
+    def attach(client: KalturaClient) -> Any:
+        try:
+            return client.media.addContent(entry_id, resource)
+        except KalturaClientException as exc:
+            if exc.code in _NO_ANSWER:
+                return _UNANSWERED
+            raise
+
+    for _ in range(ADD_CONTENT_SENDS):
+        try:
+            if api.call("media.addContent", attach) is not _UNANSWERED:
+                return
+        except KalturaApiError as err:
+            already = err.code == "ENTRY_ALREADY_WITH_CONTENT"
+            if not already or _token_state(api, token_id)[0] != UPLOAD_TOKEN_CLOSED:
+                raise
+            return
+        status = _token_state(api, token_id)[0]
+        if status == UPLOAD_TOKEN_CLOSED:
+            return
+        if status != UPLOAD_TOKEN_FULL:
+            raise ContentTransferError(
+                f"media.addContent of {entry_id} got no answer; its upload token is in status {status}", True
+            )
+    raise ContentTransferError(f"media.addContent of {entry_id} got no answer {ADD_CONTENT_SENDS}x", True)
 
 
 def regenerate_thumbnail(api: KalturaApi, entry_id: str, time_offset: int = 0) -> None:

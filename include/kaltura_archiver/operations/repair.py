@@ -12,8 +12,9 @@ verified and within the size limit. Then:
 * tagged `flavors_deleted`, no usable original: delete what is left, upload the placeholder;
 * not tagged `flavors_deleted`, original gone, failed or the placeholder: bring the video back
   from S3 (requesting a Glacier restore and waiting when needed);
-* an original that is neither the placeholder nor the archived video is never touched (it may be
-  a newer version uploaded after archival): reported as not repairable.
+* not tagged `flavors_deleted` and a READY original that is neither the placeholder nor the
+  archived video (a new version uploaded after archival): the original is never touched; the old
+  archive is kept as a previous version and the new one archived (`operations.versions`).
 Anything else is reported as not repairable, with the reason.
 """
 
@@ -34,6 +35,7 @@ from kaltura_archiver.operations.state import (
 )
 from kaltura_archiver.operations.steplog import StepLog
 from kaltura_archiver.operations.steps import set_tag
+from kaltura_archiver.operations.versions import CHANGED, archive_new_version
 
 OPERATION = "repair"
 
@@ -82,12 +84,23 @@ def _repair(ctx: OperationContext, entry_id: str, log: StepLog, state: LiveState
             return outcome(log, Outcome.DONE, "real video in place; replaced tag removed", state)
         return swap_to_placeholder(ctx, log, state, match_rule="tags")
     if original is not None and not is_placeholder(original, ctx.placeholder, settings.size_tolerance):
+        match = match_original(ctx, state, log, by_content=False)
+        if match.matches and not state.version_change_interrupted:
+            return outcome(
+                log,
+                Outcome.FAILED,
+                f"cannot be repaired: {sick}; the original {original.flavor_id} matches S3 by size",
+                state,
+            )
+        changed = archive_new_version(ctx, log, state, match)
+        if isinstance(changed, EntryOutcome):
+            return changed
         return outcome(
             log,
-            Outcome.FAILED,
-            f"cannot be repaired: {sick}; the current original {original.flavor_id} is neither the"
-            " placeholder"
-            " nor the archived video (possibly a newer version): not touching it",
+            Outcome.DONE,
+            f"{CHANGED}: the original {original.flavor_id} is a newer version; previous archive kept at"
+            f" {changed['previous_key']}, new version archived (the original was not touched)",
             state,
+            **{CHANGED: changed},
         )
     return restore_content(ctx, log, state)

@@ -7,7 +7,11 @@ For an entry tagged `flavors_deleted` whose S3 object exists and is verified:
 2. delete the placeholder flavors - only when the current original is the placeholder (its size),
    failed, or already gone; any other READY original is never deleted
 3. stream the S3 object into a chunked Kaltura upload token; 4. media.addContent
-5. once the new original is READY: verify its size against the object, remove `flavors_deleted`
+5. once the new original is READY: verify it against the object (exact bytes; when Kaltura reports
+   only KB, the downloaded content against the manifest), remove `flavors_deleted`
+
+The upload carries the original's real extension (from the manifest; see `steps.archived_file_name`),
+which Kaltura gives the new source flavor.
 
 `flavors_deleted` is removed last, so until the real video is READY and verified the entry keeps
 saying "the real video lives in S3". A crash after 2 or 3 leaves a NO_CONTENT entry with both
@@ -26,9 +30,16 @@ from kaltura_archiver.operations.state import (
     archive_problem,
     is_placeholder,
     match_original,
+    restored_match,
 )
 from kaltura_archiver.operations.steplog import StepLog
-from kaltura_archiver.operations.steps import delete_all_flavors, put_archived_video, reread, set_tag
+from kaltura_archiver.operations.steps import (
+    delete_all_flavors,
+    put_archived_video,
+    reread,
+    save_proved_manifest,
+    set_tag,
+)
 
 OPERATION = "restore"
 
@@ -68,8 +79,10 @@ def restore_content(ctx: OperationContext, log: StepLog, state: LiveState) -> En
     if state.converting:
         return outcome(log, Outcome.WAITING_FOR_READY, "new content is still converting", state)
     if state.ready_original is not None:
-        if match_original(ctx, state, log, by_content=False).matches:
-            log.check("the real video is back and READY, sizes verified against the S3 object")
+        back = restored_match(ctx, state, log)
+        if back.matches:
+            log.check(f"the real video is back and READY, verified against the S3 object ({back.detail})")
+            save_proved_manifest(ctx, log, back)
             if state.replaced_tag:
                 set_tag(ctx, log, settings.replaced_tag, False)
             return outcome(log, Outcome.DONE, "restored from S3", state)
@@ -101,11 +114,12 @@ def restore_content(ctx: OperationContext, log: StepLog, state: LiveState) -> En
         return outcome(log, Outcome.DONE, "would restore from S3", state)
     if after.ready_original is None or after.converting:
         return outcome(log, Outcome.WAITING_FOR_READY, "real video uploaded; waiting for READY", after)
-    match = match_original(ctx, after, log, by_content=False)
+    match = restored_match(ctx, after, log)
     if not match.matches:
         return outcome(
             log, Outcome.FAILED, f"restored original does not match the S3 copy: {match.detail}", after
         )
+    save_proved_manifest(ctx, log, match)
     if state.replaced_tag:
         set_tag(ctx, log, settings.replaced_tag, False)
     return outcome(log, Outcome.DONE, "restored from S3", after)

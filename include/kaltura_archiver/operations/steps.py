@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import PurePath
 
-from kaltura_archiver.operations.context import OperationContext
+from kaltura_archiver.operations.context import OperationContext, PlaceholderError
 from kaltura_archiver.operations.kaltura_content import (
     add_content,
     delete_flavor,
@@ -12,8 +13,17 @@ from kaltura_archiver.operations.kaltura_content import (
     update_tags,
     upload_chunks,
 )
-from kaltura_archiver.operations.state import LiveState, read_state
+from kaltura_archiver.operations.proof import Match
+from kaltura_archiver.operations.state import (
+    DEFAULT_EXTENSION,
+    LiveState,
+    extension_of,
+    is_placeholder,
+    read_state,
+)
 from kaltura_archiver.operations.steplog import StepLog
+
+PLACEHOLDER_EXTENSION = "mp4"
 
 
 def delete_all_flavors(ctx: OperationContext, log: StepLog, state: LiveState) -> None:
@@ -35,8 +45,10 @@ def upload_as_content(
     """Upload a byte stream through a chunked upload token, then attach it with media.addContent."""
     chunk_bytes = ctx.settings.upload_chunk_bytes
     token_id = ""
-    if log.step(f"upload {what} ({size_bytes} bytes) to Kaltura in chunks of {chunk_bytes} bytes"):
-        result = upload_chunks(ctx.api, chunks(), file_name, chunk_bytes, size_bytes)
+    if log.step(
+        f"upload {what} ({size_bytes} bytes) as {file_name} to Kaltura in chunks of {chunk_bytes} bytes"
+    ):
+        result = upload_chunks(ctx.api, chunks(), file_name, chunk_bytes, size_bytes, sleep=ctx.sleep)
         token_id = result.token_id
         log.check(f"upload token {token_id} holds {result.size_bytes} bytes, sha256 {result.sha256}")
     if log.step(f"add the uploaded {what} as the entry's new content (media.addContent)"):
@@ -51,10 +63,28 @@ def put_placeholder(ctx: OperationContext, log: StepLog) -> None:
         ctx,
         log,
         f"placeholder video {placeholder.file_name}",
-        placeholder.file_name,
+        f"{PurePath(placeholder.file_name).stem or 'placeholder'}.{PLACEHOLDER_EXTENSION}",
         placeholder.size_bytes,
         lambda: placeholder.chunks(ctx.settings.upload_chunk_bytes),
     )
+
+
+def archived_file_name(ctx: OperationContext, state: LiveState) -> str:
+    """The upload's file name for the archived video: ENTRY_ID plus the original's real extension.
+
+    Kaltura gives the new source flavor the extension of the upload token's file name. The manifest
+    keeps it since this version; older manifests and old-tool archives fall back to the extension of
+    the entry's current original unless that is the placeholder, else to mp4.
+    """
+    ext = state.manifest.file_ext if state.manifest is not None else ""
+    current = state.original
+    if not ext and current is not None:
+        try:
+            placeholder = is_placeholder(current, ctx.placeholder, ctx.settings.size_tolerance)
+        except PlaceholderError:
+            placeholder = True
+        ext = "" if placeholder else extension_of(current)
+    return f"{state.entry_id}.{ext or DEFAULT_EXTENSION}"
 
 
 def put_archived_video(ctx: OperationContext, log: StepLog, state: LiveState) -> None:
@@ -64,10 +94,21 @@ def put_archived_video(ctx: OperationContext, log: StepLog, state: LiveState) ->
         ctx,
         log,
         f"archived video s3://{ctx.settings.bucket}/{state.entry_id}",
-        f"{state.entry_id}.orig",
+        archived_file_name(ctx, state),
         state.archive.size_bytes,
         lambda: ctx.store.open_stream(state.entry_id, ctx.settings.upload_chunk_bytes),
     )
+
+
+def save_proved_manifest(ctx: OperationContext, log: StepLog, match: Match) -> None:
+    """Write the manifest of an old-tool archive whose content `match` just proved (no-op otherwise)."""
+    if match.manifest is None:
+        return
+    key = ctx.store.manifest_key(match.manifest.entry_id)
+    if log.step(
+        f"write the manifest of the old-tool archive to s3://{ctx.settings.bucket}/{key} ({match.detail})"
+    ):
+        ctx.store.save_manifest(match.manifest)
 
 
 def set_tag(ctx: OperationContext, log: StepLog, tag: str, present: bool) -> None:
