@@ -1,9 +1,11 @@
 """Reaching every entry a filter selects, past Kaltura's 10,000-result cap, in bulk pages.
 
 Entries are read with media.list (KalturaMediaEntryFilter) in ascending createdAt order, always asking
-for the first page of a window that starts at the last createdAt seen: the next window begins at that
-timestamp and skips the ids already seen there, so entries sharing a timestamp are neither lost nor
-repeated (more than 500 sharing one second are paged within that second). Each request is one call.
+for the first page of a window: a page yields the entries created before its last second, and the
+next window starts at that second. Kaltura has no tie-breaker among equal createdAt values (their
+order may change between calls), so page indexes are never trusted across ties; a second holding a
+whole page of entries is read with ``idNotIn`` and its count. Every page comes out in (createdAt, id)
+order, the same on every run. Each request is one call.
 
 Server side the query applies what Kaltura evaluates exactly (status, media type, created and played
 windows, category, entry ids) plus the required tags as ``tagsMultiLikeAnd``, which Kaltura matches
@@ -185,66 +187,59 @@ class Selector:
         return objects, total
 
     def _window_walk(self, flt: EntryFilter, reference: datetime) -> Iterator[list[EntryRecord]]:
-        """Server candidates in ascending createdAt order, page by page, each exactly once.
+        """Server candidates in (createdAt, id) order, page by page, each exactly once.
 
         Kaltura has no tie-breaker among equal createdAt values (their order may change between
-        calls), so each window restarts at the last createdAt seen and skips the ids seen there; page
-        indexes are used only inside one second that holds more than a page of entries.
+        calls), so a page yields only the entries created before its last second; the next window
+        starts at that second and brings all of it. A second that fills a whole page is read apart.
         """
         cursor: int | None = None
-        seen_at_cursor: set[str] = set()
         while True:
             mf = self._media_filter(flt, reference, cursor, None)
             objects, _ = self._list(mf, MAX_PAGE_SIZE)
             records = [EntryRecord.from_kaltura(o) for o in objects]
-            fresh = [r for r in records if not (r.created_epoch == cursor and r.entry_id in seen_at_cursor)]
-            if fresh:
-                yield fresh
             if len(records) < MAX_PAGE_SIZE:
+                if records:
+                    yield _in_order(records)
                 return
             last = records[-1].created_epoch
-            at_last = {r.entry_id for r in records if r.created_epoch == last}
-            if last == cursor:
-                seen_at_cursor |= at_last
-            else:
-                cursor, seen_at_cursor = last, at_last
-            if len(seen_at_cursor) >= MAX_PAGE_SIZE:
-                # a whole page shares one second: the next window could return only seen entries
-                yield from self._same_second(flt, reference, last, seen_at_cursor)
-                cursor, seen_at_cursor = last + 1, set()
+            if records[0].created_epoch == last:
+                yield _in_order(self._same_second(flt, reference, last, records))
+                cursor = last + 1
+                continue
+            yield _in_order([r for r in records if r.created_epoch < last])
+            cursor = last
 
     def _same_second(
-        self, flt: EntryFilter, reference: datetime, second: int, seen: set[str]
-    ) -> Iterator[list[EntryRecord]]:
-        """Every candidate created in one second that holds more than a page of entries.
+        self, flt: EntryFilter, reference: datetime, second: int, first: list[EntryRecord]
+    ) -> list[EntryRecord]:
+        """Every candidate created in one second that holds at least a page of entries.
 
         Each request excludes seen ids (``idNotIn``, as many as Kaltura keeps), so while they fit one
         request returns only unseen entries; past that, pages are read until every entry the second
         holds (its count) was seen, whatever order Kaltura returns the ties in.
         """
         cap = max_id_in(self.text_match(flt))
+        found = {r.entry_id: r for r in first}
         frozen: list[str] = []
         page, idle = 1, 0
         while True:
-            if len(seen) <= cap:
-                excluded, page = sorted(seen), 1
+            if len(found) <= cap:
+                excluded, page = sorted(found), 1
             else:
-                frozen = frozen or sorted(seen)[:cap]
+                frozen = frozen or sorted(found)[:cap]
                 excluded = frozen
             mf = self._media_filter(flt, reference, second, second)
-            if excluded:
-                mf.idNotIn = ",".join(excluded)
+            mf.idNotIn = ",".join(excluded)
             objects, total = self._list(mf, MAX_PAGE_SIZE, page)
-            fresh = [r for r in map(EntryRecord.from_kaltura, objects) if r.entry_id not in seen]
-            seen.update(r.entry_id for r in fresh)
-            if fresh:
-                yield fresh
-            if len(seen) >= total + len(excluded):
-                return
+            fresh = [r for r in map(EntryRecord.from_kaltura, objects) if r.entry_id not in found]
+            found.update((r.entry_id, r) for r in fresh)
+            if len(found) >= total + len(excluded):
+                return list(found.values())
             idle = 0 if fresh else idle + 1
             if idle > SAME_SECOND_IDLE_PAGES:
                 raise SelectionError(
-                    f"{total + len(excluded)} entries share createdAt {second}; {len(seen)} could be read"
+                    f"{total + len(excluded)} entries share createdAt {second}; {len(found)} could be read"
                 )
             page = page % max(1, -(-total // MAX_PAGE_SIZE)) + 1
             if page * MAX_PAGE_SIZE > RESULT_CAP:
@@ -421,6 +416,11 @@ class Selector:
                 ", ".join(f"{k}={v}" for k, v in sorted(states.items())),
                 exempt,
             )
+
+
+def _in_order(records: list[EntryRecord]) -> list[EntryRecord]:
+    """Records in (createdAt, id) order: the same on every run, whatever order Kaltura gave ties."""
+    return sorted(records, key=lambda r: (r.created_epoch, r.entry_id))
 
 
 def _max_opt(a: int | None, b: int | None) -> int | None:
