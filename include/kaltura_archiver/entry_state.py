@@ -1,4 +1,12 @@
-"""Entry states of SPEC section 2 (initial / archived / placeholder / inconsistent) and exemptions."""
+"""Entry states of SPEC section 2 (initial / archived / placeholder / inconsistent) and exemptions.
+
+One more state is told apart from "inconsistent": `CHANGED_SINCE_ARCHIVAL`, an archived (not
+replaced) entry whose READY original no longer matches its S3 copy - a new version uploaded after
+archival, or an old-tool copy that is not the original. Archive, replace and repair handle it by
+keeping the old copy as a previous version and archiving the current original
+(`kaltura_archiver.operations.versions`); their outcome's ``details["changed_since_archival"]``
+and the manifest's ``previous_versions`` say what was done.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +31,7 @@ class EntryState(enum.StrEnum):
     INITIAL = "initial"
     ARCHIVED = "archived"
     PLACEHOLDER = "placeholder"
+    CHANGED_SINCE_ARCHIVAL = "changed_since_archival"
     INCONSISTENT = "inconsistent"
 
 
@@ -38,11 +47,12 @@ def sizes_match(flavor: FlavorRecord | None, s3_size_bytes: int | None, toleranc
     """True when the flavor and the S3 object have the same size.
 
     Exact when Kaltura reports ``sizeInBytes``; otherwise Kaltura's KB (rounded by Kaltura) must be
-    within ``tolerance`` (relative) of the S3 size in KB, with one KB of slack for rounding.
+    within ``tolerance`` (relative) of the S3 size in KB, with one KB of slack for rounding. A
+    ``sizeInBytes`` of 0 (flavors made before 2020-08 report only KB) is not a size.
     """
     if flavor is None or s3_size_bytes is None:
         return False
-    if flavor.size_bytes is not None:
+    if flavor.size_bytes:
         return flavor.size_bytes == s3_size_bytes
     s3_kb = s3_size_bytes / 1024
     return abs(flavor.size_kb - s3_kb) <= max(tolerance * s3_kb, 1.0)
@@ -67,7 +77,9 @@ def classify_entry(
     """Classify an entry from its tags, its original flavor and its S3 object (see SPEC section 2).
 
     initial: no S3 object, neither tag. archived: S3 object, tagged archived only, original matches S3.
-    placeholder: S3 object, both tags, an original that does not match S3. Anything else is inconsistent.
+    placeholder: S3 object, both tags, an original that does not match S3. changed_since_archival:
+    S3 object, tagged archived only, a READY original that does not match S3. Anything else is
+    inconsistent.
     """
     archived = entry.has_tag(settings.archived_tag)
     replaced = entry.has_tag(settings.replaced_tag)
@@ -96,5 +108,11 @@ def classify_entry(
             )
         return Classification(EntryState.PLACEHOLDER, "original is the placeholder; real video in S3")
     if not match:
+        if original_flavor.is_ready:
+            return Classification(
+                EntryState.CHANGED_SINCE_ARCHIVAL,
+                "archived but the READY original does not match the S3 copy (a new version since"
+                " archival?): replace or repair keeps the old copy and archives the new version",
+            )
         return Classification(EntryState.INCONSISTENT, "archived but the original does not match the S3 copy")
     return Classification(EntryState.ARCHIVED, "original matches the S3 copy")

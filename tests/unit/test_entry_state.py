@@ -24,6 +24,7 @@ def e(*tags: str, categories: tuple[int, ...] = ()) -> EntryRecord:
 
 REAL = FlavorRecord("1_real", "0_abcd1234", is_original=True, status=2, size_kb=10_000)
 PLACEHOLDER = FlavorRecord("1_ph", "0_abcd1234", is_original=True, status=2, size_kb=300)
+FAILED = FlavorRecord("1_err", "0_abcd1234", is_original=True, status=-1, size_kb=10_000)
 
 
 @pytest.mark.parametrize(
@@ -35,7 +36,8 @@ PLACEHOLDER = FlavorRecord("1_ph", "0_abcd1234", is_original=True, status=2, siz
         (e("archived_to_s3"), REAL, None, EntryState.INCONSISTENT, "no S3 object"),
         (e(), REAL, S3(10_000 * 1024), EntryState.INCONSISTENT, "not tagged archived_to_s3"),
         (e("flavors_deleted"), REAL, None, EntryState.INCONSISTENT, "but not archived_to_s3"),
-        (e("archived_to_s3"), REAL, S3(5_000 * 1024), EntryState.INCONSISTENT, "does not match"),
+        (e("archived_to_s3"), REAL, S3(5_000 * 1024), EntryState.CHANGED_SINCE_ARCHIVAL, "new version"),
+        (e("archived_to_s3"), FAILED, S3(5_000 * 1024), EntryState.INCONSISTENT, "does not match"),
         (e("archived_to_s3", "flavors_deleted"), REAL, S3(10_000 * 1024), EntryState.INCONSISTENT, "still"),
         (e("archived_to_s3"), None, S3(1024), EntryState.INCONSISTENT, "no original"),
         (e("archived_to_s3_old"), REAL, None, EntryState.INITIAL, ""),
@@ -57,6 +59,8 @@ def test_sizes_match_tolerance_and_exact_bytes() -> None:
     assert not sizes_match(exact, 1_024_001, 0.03)
     assert not sizes_match(None, 10, 0.03) and not sizes_match(kb, None, 0.03)
     assert sizes_match(FlavorRecord("1_t", "0_e", size_kb=1), 300, 0.03)
+    kb_only = FlavorRecord("1_f", "0_e", size_kb=1000, size_bytes=0)
+    assert sizes_match(kb_only, 1000 * 1024, 0.03), "sizeInBytes 0 (before 2020-08) is not a size"
 
 
 def test_exemption_by_tag_and_category() -> None:
