@@ -205,3 +205,19 @@ def test_archive_plan_takes_ready_entries_only_by_default(
     assert default == {"plain", "legacy", "pending_moderation", "rejected", "recycled"}
     named = plan({"unplayed_for": 3, "status": [2, -1]})
     assert "error_converting" in named and "infected" not in named
+
+
+def test_seeded_account_counts_equal_a_plain_client_count(emulator: RunningEmulator) -> None:
+    """The generated account (legacy flavors, moderated, recycled and virus-scanned entries among
+    them): the archiver's counts per criterion equal hand-written plain-client counts."""
+    emulator.control.seed(3000, seed=7)
+    selector = Selector(make_api(emulator), ArchiverSettings())
+    every = "-1,-2,0,1,2,4,7,virusScan.Infected,virusScan.ScanFailure"
+    hidden_too = {"moderationStatusIn": "1,2,3,4,5,6", "displayInSearchIn": "-2,0,1,2"}
+    for media_type, name in ((1, "video"), (5, "audio")):
+        by_hand = _plain_count(emulator, statusIn=every, mediaTypeEqual=media_type, **hidden_too)
+        assert selector.count(EntryFilter(media_type=name, max_entries=-1), REF) == by_hand > 0
+    ready = _plain_count(emulator, statusIn="2", mediaTypeEqual=1, **hidden_too)
+    assert selector.count(EntryFilter(status=(2,), max_entries=-1), REF) == ready
+    walked = sum(1 for _ in selector.iter_entries(EntryFilter(status=(2,), max_entries=-1), REF))
+    assert walked == ready
