@@ -407,7 +407,13 @@ def test_upload_file_type_restriction(emulator: RunningEmulator) -> None:
     emulator.control.set_file_type_restriction(True, whitelist=None)
     assert client.uploadToken.get(upload(client, mp4_bytes(4000), "video.exe")).status.getValue() == 2
     emulator.control.set_file_type_restriction(False)
-    assert client.uploadToken.get(upload(client, random_bytes, "video.bin")).status.getValue() == 2
+    unchecked = upload(client, random_bytes, "video.bin")
+    assert client.uploadToken.get(unchecked).status.getValue() == 2
+    emulator.control.set_file_type_restriction(True)
+    emulator.control.create_entries([entry("0_unsafe", status=7)])
+    resource = KalturaUploadedFileTokenResource(token=unchecked)
+    assert error_code(client.media.addContent, "0_unsafe", resource) == "FILE_CONTENT_NOT_SECURE"
+    assert status(client.media.get("0_unsafe").status) == KalturaEntryStatus.NO_CONTENT
 
 
 def test_upload_extension_becomes_the_source_flavor_ext(emulator: RunningEmulator) -> None:
@@ -526,6 +532,28 @@ def test_add_content_with_a_token_still_uploading(emulator: RunningEmulator) -> 
     state = emulator.control.entry("0_early")
     assert state["original_sha256"] == hashlib.sha256(data).hexdigest()
     assert next(f for f in state["flavors"] if f["is_original"])["file_ext"] == "mov"
+    emulator.control.create_entries([entry("0_reused", status=7)])
+    again = client.media.addContent("0_reused", KalturaUploadedFileTokenResource(token=token.id))
+    assert status(again.status) == KalturaEntryStatus.IMPORT
+    time.sleep(0.6)
+    assert status(client.media.get("0_reused").status) == KalturaEntryStatus.IMPORT
+
+
+def test_partial_upload_expires_after_seven_days(emulator: RunningEmulator) -> None:
+    """api_v3/services/UploadTokenService.php (validateForUpload: a PARTIAL token not updated for
+    upload_token_max_resume_time, 7 days by default, refuses further chunks)."""
+    client = make_client(emulator)
+    data = mp4_bytes(20_000)
+    token = client.uploadToken.add(KalturaUploadToken(fileName="idle.mp4"))
+    client.uploadToken.upload(token.id, named_file(data[:10_000]), False, False)
+    emulator.control.set_clock_offset(6 * DAY)
+    client = make_client(emulator)
+    client.uploadToken.upload(token.id, named_file(data[10_000:15_000]), True, False, 10_000)
+    emulator.control.set_clock_offset(13 * DAY + 60)
+    client = make_client(emulator)
+    chunk = named_file(data[15_000:])
+    code = error_code(client.uploadToken.upload, token.id, chunk, True, True, 15_000)
+    assert code == "UPLOAD_PASSED_MAX_RESUME_TIME_ALLOWED"
 
 
 # 9. statuses
