@@ -20,10 +20,11 @@ Steps, and what a re-run finds after a crash following each:
 0. (old-tool archive) write its manifest -> nothing else changed: the re-run verifies and goes on
 1. add tag `flavors_deleted`           -> both tags, real original READY and matching:
                                           re-run re-checks everything and continues at 2
-2. delete derived flavors, then the original
+2. upload the placeholder (chunked token, named .mp4)
+                                       -> nothing of the entry changed: re-run uploads again
+3. delete derived flavors, then the original
                                        -> both tags, original partly or wholly gone: re-run
-                                          deletes what is left and continues at 3
-3. upload the placeholder (chunked token) -> entry NO_CONTENT, both tags: re-run uploads again
+                                          uploads again, deletes what is left and continues at 4
 4. media.addContent                    -> entry converting: re-run reports waiting for READY
 5. (once READY) regenerate thumbnail   -> placeholder state: re-run reports replaced before
 
@@ -50,12 +51,12 @@ from kaltura_archiver.operations.state import (
 )
 from kaltura_archiver.operations.steplog import StepLog
 from kaltura_archiver.operations.steps import (
-    delete_all_flavors,
     new_thumbnail,
-    put_placeholder,
     reread,
     save_proved_manifest,
     set_tag,
+    swap_content,
+    upload_placeholder,
 )
 from kaltura_archiver.operations.versions import CHANGED, archive_new_version
 
@@ -192,9 +193,9 @@ def _continue_tagged(ctx: OperationContext, log: StepLog, state: LiveState, afte
 def swap_to_placeholder(
     ctx: OperationContext, log: StepLog, state: LiveState, match_rule: str
 ) -> EntryOutcome:
-    """Delete all flavors, upload the placeholder, attach it, finish or report waiting (repair too)."""
-    delete_all_flavors(ctx, log, state)
-    put_placeholder(ctx, log)
+    """Upload the placeholder, delete all flavors, attach it, finish or report waiting (repair too)."""
+    upload = upload_placeholder(ctx, log)
+    swap_content(ctx, log, state, upload)
     after = reread(ctx, log, state)
     if log.live and (after.ready_original is None or after.converting):
         return outcome(log, Outcome.WAITING_FOR_READY, "placeholder uploaded; waiting for READY", after)

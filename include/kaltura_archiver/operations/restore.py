@@ -4,9 +4,10 @@ For an entry tagged `flavors_deleted` whose S3 object exists and is verified:
 
 1. if the object sits in Glacier and is not readable: request a restore (tier and days from the
    settings) unless one is under way, and report WAITING_FOR_GLACIER (nothing else changes)
-2. delete the placeholder flavors - only when the current original is the placeholder (its size),
-   failed, or already gone; any other READY original is never deleted
-3. stream the S3 object into a chunked Kaltura upload token; 4. media.addContent
+2. stream the S3 object into a chunked Kaltura upload token named with the original's extension
+   (a refused upload, e.g. by the partner's file-type restriction, changes nothing)
+3. delete the placeholder flavors - only when the current original is the placeholder (its size),
+   failed, or already gone; any other READY original is never deleted; 4. media.addContent
 5. once the new original is READY: verify it against the object (exact bytes; when Kaltura reports
    only KB, the downloaded content against the manifest), remove `flavors_deleted`
 
@@ -14,9 +15,10 @@ The upload carries the original's real extension (from the manifest; see `steps.
 which Kaltura gives the new source flavor.
 
 `flavors_deleted` is removed last, so until the real video is READY and verified the entry keeps
-saying "the real video lives in S3". A crash after 2 or 3 leaves a NO_CONTENT entry with both
-tags (re-run uploads again); after 4 the re-run waits for READY; after READY it verifies and
-removes the tag. An untagged entry whose original matches S3 is reported as restored before.
+saying "the real video lives in S3". A crash after 2 changes nothing of the entry; after 3 it
+leaves a NO_CONTENT entry with both tags (re-run uploads again); after 4 the re-run waits for
+READY; after READY it verifies and removes the tag. An untagged entry whose original matches S3
+is reported as restored before.
 """
 
 from __future__ import annotations
@@ -34,11 +36,11 @@ from kaltura_archiver.operations.state import (
 )
 from kaltura_archiver.operations.steplog import StepLog
 from kaltura_archiver.operations.steps import (
-    delete_all_flavors,
-    put_archived_video,
     reread,
     save_proved_manifest,
     set_tag,
+    swap_content,
+    upload_archived_video,
 )
 
 OPERATION = "restore"
@@ -105,8 +107,8 @@ def restore_content(ctx: OperationContext, log: StepLog, state: LiveState) -> En
             answer = ctx.store.request_restore(state.entry_id, log.check)
             log.check(f"restore request answered: {answer}")
         return outcome(log, Outcome.WAITING_FOR_GLACIER, "Glacier restore requested", state)
-    delete_all_flavors(ctx, log, state)
-    put_archived_video(ctx, log, state)
+    upload = upload_archived_video(ctx, log, state)
+    swap_content(ctx, log, state, upload)
     after = reread(ctx, log, state)
     if not log.live:
         if state.replaced_tag:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import PurePath
 
 from kaltura_archiver.operations.context import OperationContext, PlaceholderError
@@ -34,15 +35,23 @@ def delete_all_flavors(ctx: OperationContext, log: StepLog, state: LiveState) ->
             delete_flavor(ctx.api, flavor.flavor_id)
 
 
-def upload_as_content(
+@dataclass(frozen=True)
+class PendingUpload:
+    """Content uploaded to a finished upload token, not yet attached to the entry ('' in a dry run)."""
+
+    what: str
+    token_id: str
+
+
+def upload_content(
     ctx: OperationContext,
     log: StepLog,
     what: str,
     file_name: str,
     size_bytes: int,
     chunks: Callable[[], Iterator[bytes]],
-) -> None:
-    """Upload a byte stream through a chunked upload token, then attach it with media.addContent."""
+) -> PendingUpload:
+    """Upload a byte stream through a chunked upload token (nothing of the entry changes yet)."""
     chunk_bytes = ctx.settings.upload_chunk_bytes
     token_id = ""
     if log.step(
@@ -51,15 +60,25 @@ def upload_as_content(
         result = upload_chunks(ctx.api, chunks(), file_name, chunk_bytes, size_bytes, sleep=ctx.sleep)
         token_id = result.token_id
         log.check(f"upload token {token_id} holds {result.size_bytes} bytes, sha256 {result.sha256}")
-    if log.step(f"add the uploaded {what} as the entry's new content (media.addContent)"):
-        add_content(ctx.api, log.entry_id, token_id)
+    return PendingUpload(what, token_id)
 
 
-def put_placeholder(ctx: OperationContext, log: StepLog) -> None:
-    """Upload the placeholder video and make it the entry's content (entry must be without content)."""
+def swap_content(ctx: OperationContext, log: StepLog, state: LiveState, upload: PendingUpload) -> None:
+    """Delete every live flavor, then attach the uploaded content with media.addContent.
+
+    The upload is finished first, so a refused upload (e.g. the partner's file-type restriction)
+    leaves the entry's content as it was.
+    """
+    delete_all_flavors(ctx, log, state)
+    if log.step(f"add the uploaded {upload.what} as the entry's new content (media.addContent)"):
+        add_content(ctx.api, log.entry_id, upload.token_id)
+
+
+def upload_placeholder(ctx: OperationContext, log: StepLog) -> PendingUpload:
+    """Upload the placeholder video, always named ``.mp4`` (Kaltura takes the flavor's extension from it)."""
     placeholder = ctx.placeholder
     placeholder.check()
-    upload_as_content(
+    return upload_content(
         ctx,
         log,
         f"placeholder video {placeholder.file_name}",
@@ -87,10 +106,10 @@ def archived_file_name(ctx: OperationContext, state: LiveState) -> str:
     return f"{state.entry_id}.{ext or DEFAULT_EXTENSION}"
 
 
-def put_archived_video(ctx: OperationContext, log: StepLog, state: LiveState) -> None:
-    """Stream the entry's S3 object into Kaltura and make it the entry's content."""
+def upload_archived_video(ctx: OperationContext, log: StepLog, state: LiveState) -> PendingUpload:
+    """Stream the entry's S3 object into an upload token named with the original's real extension."""
     assert state.archive is not None
-    upload_as_content(
+    return upload_content(
         ctx,
         log,
         f"archived video s3://{ctx.settings.bucket}/{state.entry_id}",
