@@ -10,6 +10,7 @@ import hashlib
 import io
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,19 +65,33 @@ class Harness:
     store: ArchiveStore
     real_sha: dict[str, str] = field(default_factory=dict)
 
-    def ctx(self, live: bool = True, on_step: StepHook | None = None, **changes: Any) -> OperationContext:
-        """A fresh context (new ArchiveStore so no cached listing), optionally with changed settings."""
+    def ctx(
+        self,
+        live: bool = True,
+        on_step: StepHook | None = None,
+        sleep: Callable[[float], None] | None = None,
+        entry_statuses: tuple[int | str, ...] | None = None,
+        **changes: Any,
+    ) -> OperationContext:
+        """A fresh context (new ArchiveStore so no cached listing), optionally with changed settings.
+
+        Waits inside an operation take no time unless `sleep` is given; `entry_statuses` stands for
+        a trigger that names statuses besides READY.
+        """
         settings = self.settings.with_changes(**changes) if changes else self.settings
         store = ArchiveStore(self.s3, self.bucket, settings)
-        return OperationContext(
+        ctx = OperationContext(
             self.api,
             store,
             settings,
             live=live,
             on_step=on_step,
-            sleep=lambda _s: None,
+            sleep=sleep or (lambda _s: None),
             download_chunk_bytes=1 << 16,
         )
+        if entry_statuses is not None:
+            ctx.entry_statuses = entry_statuses
+        return ctx
 
     def create(
         self,
