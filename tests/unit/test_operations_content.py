@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from KalturaClient.exceptions import KalturaClientException
 
 from kaltura_archiver.kaltura_api import KalturaApiError
 from kaltura_archiver.operations.kaltura_content import (
@@ -290,6 +291,69 @@ def test_upload_chunk_lost_is_a_retryable_failure() -> None:
 def test_upload_of_wrong_size_fails() -> None:
     with pytest.raises(ContentTransferError):
         upload_chunks(_Api(_UploadClient()), [b"abc"], "x.mp4", 4096, 5)  # type: ignore[arg-type]
+
+
+class _SlowFinalClient(_UploadClient):
+    """The final chunk's answer is lost (client timeout); the server closes the token `polls` reads later."""
+
+    def __init__(self, polls: int | None) -> None:
+        super().__init__()
+        self.polls = polls
+        self.pending: tuple[int, bytes] | None = None
+
+    def upload(
+        self, _token: str, data: Any, resume: bool = False, final: bool = True, at: float = -1
+    ) -> _Token:
+        if not final:
+            return super().upload(_token, data, resume, final, at)
+        self.calls.append((resume, final, at))
+        self.pending = (int(at) if resume else 0, data.read())
+        raise KalturaClientException(
+            "Read timed out. (read timeout=10)", KalturaClientException.ERROR_CONNECTION_FAILED
+        )
+
+    def get(self, token_id: str) -> _Token:
+        if self.pending is not None and self.polls is not None:
+            if self.polls == 0:
+                self._write(*self.pending, final=True)
+                self.pending = None
+            else:
+                self.polls -= 1
+        return self.token
+
+
+def test_final_chunk_without_an_answer_is_awaited_not_sent_again() -> None:
+    client = _SlowFinalClient(polls=3)
+    slept: list[float] = []
+    data = bytes(range(256)) * 40
+    result = upload_chunks(_Api(client), [data], "x.mp4", 4096, len(data), sleep=slept.append)  # type: ignore[arg-type]
+    assert bytes(client.token.data) == data and result.size_bytes == len(data)
+    assert [c for c in client.calls if c[1]] == [(True, True, 8192.0)], "the final chunk went up once"
+    assert len(slept) == 3
+
+
+def test_final_chunk_that_never_completes_fails_retryably_after_the_wait() -> None:
+    client = _SlowFinalClient(polls=None)
+    slept: list[float] = []
+    with pytest.raises(ContentTransferError) as info:
+        api: Any = _Api(client)
+        upload_chunks(api, [b"q" * 9000], "x.mp4", 4096, 9000, sleep=slept.append, final_wait_seconds=30)
+    assert info.value.retryable and "no answer" in str(info.value)
+    assert sum(slept) >= 30 and len([c for c in client.calls if c[1]]) == 1
+
+
+def test_file_type_restriction_is_not_retryable() -> None:
+    class Restricted(_UploadClient):
+        def upload(
+            self, _token: str, data: Any, resume: bool = False, final: bool = True, at: float = -1
+        ) -> _Token:
+            if final:
+                raise KalturaApiError("restricted", "UPLOAD_TOKEN_FILE_TYPE_RESTRICTED_FOR_UPLOAD", False)
+            return super().upload(_token, data, resume, final, at)
+
+    with pytest.raises(ContentTransferError) as info:
+        upload_chunks(_Api(Restricted()), [b"r" * 9000], "x.exe", 4096, 9000)  # type: ignore[arg-type]
+    assert not info.value.retryable
 
 
 # -- prefetch -----------------------------------------------------------------------------------------
