@@ -194,7 +194,7 @@ class Uploads:
             size = os.path.getsize(path)
             if expected is not None and size != expected:
                 raise KalturaAPIError("UPLOAD_TOKEN_CANNOT_MATCH_EXPECTED_SIZE")
-            if size and self.restricted(path, row["file_ext"] or ""):
+            if size and self.restricted(path, token_extension(row)):
                 self._upload_failed(conn, row)
                 error = KalturaAPIError("UPLOAD_TOKEN_FILE_TYPE_RESTRICTED_FOR_UPLOAD")
             else:
@@ -250,7 +250,7 @@ class Uploads:
                 size,
                 store.reported_kb(flavor["id"], size),
                 flavor["id"],
-                token["file_ext"] or filetypes.NO_EXTENSION,
+                token_extension(token),
                 int(now),
                 flavor["id"],
             ),
@@ -286,7 +286,7 @@ class Uploads:
         path = self.path(token["id"])
         if not os.path.exists(path):
             raise KalturaAPIError("UPLOADED_FILE_NOT_FOUND_BY_TOKEN")
-        ext = token["file_ext"] or filetypes.NO_EXTENSION
+        ext = token_extension(token)
         if self.restricted(path, ext):
             raise KalturaAPIError("FILE_CONTENT_NOT_SECURE")
         os.replace(path, os.path.join(self.db.content_dir, flavor_id))
@@ -308,6 +308,11 @@ class Uploads:
             "UPDATE upload_tokens SET status = ?, updated_at = ? WHERE id = ?",
             (UPLOAD_CLOSED, int(now), token["id"]),
         )
+
+
+def token_extension(token: sqlite3.Row) -> str:
+    """The extension of a token's upload file (tokens of older data dirs: from their fileName)."""
+    return str(token["file_ext"] or filetypes.extension_of(token["file_name"]) or filetypes.NO_EXTENSION)
 
 
 def _upload_extension(part_name: str, token_name: str) -> str:
