@@ -154,7 +154,8 @@ CREATE TABLE IF NOT EXISTS entries (
     synced_views INTEGER NOT NULL DEFAULT 0,
     synced_last_played_at INTEGER
 );
-CREATE INDEX IF NOT EXISTS entries_status_created ON entries (status, created_at);
+CREATE INDEX IF NOT EXISTS entries_list
+    ON entries (status, created_at, synced_last_played_at, display_in_search, moderation_status);
 CREATE INDEX IF NOT EXISTS entries_created ON entries (created_at);
 CREATE INDEX IF NOT EXISTS entries_synced_played ON entries (synced_last_played_at);
 CREATE INDEX IF NOT EXISTS entries_converting ON entries (conversion_ready_at)
@@ -220,6 +221,9 @@ CREATE TABLE IF NOT EXISTS conversion_outcomes (
 );
 """
 
+# Indexes of the first schema that entries_list replaces (lists filter on these columns in the index,
+# so deep pages skip rows without reading them).
+OLD_INDEXES = ("entries_status_created", "entries_played")
 # Columns added after the first schema: (table, column, definition). Opening an older data dir adds
 # them; the synced plays start equal to the live ones (as after a sync).
 MIGRATIONS = (
@@ -541,6 +545,8 @@ class Store:
                 "UPDATE entries SET synced_plays = plays, synced_views = views,"
                 " synced_last_played_at = last_played_at"
             )
+        for index in OLD_INDEXES:
+            self.conn.execute(f"DROP INDEX IF EXISTS {index}")
 
     @property
     def content_dir(self) -> str:
