@@ -13,6 +13,7 @@ import sys
 import time
 
 from dev.cluster.airflow_cluster import WORKER_NAMES, AirflowCluster
+from dev.cluster.rest import ApiError
 from dev.cluster.services import ServiceError, missing_packages
 from dev.local_airflow import PROJECT_ROOT
 from dev.stack import LocalStack, demo_account
@@ -78,7 +79,7 @@ def serve(port: int) -> int:
     except (KeyboardInterrupt, Stop):
         print("\nstopping the cluster...")
         return 0
-    except ServiceError as exc:
+    except (ServiceError, ApiError) as exc:
         print(f"cluster failed: {exc}", file=sys.stderr)
         return 1
     finally:

@@ -203,6 +203,7 @@ class AirflowCluster:
                 "name": pool["pool_name"],
                 "slots": int(pool["pool_slot"]),
                 "description": pool.get("pool_description", ""),
+                "include_deferred": False,
             }
             client.upsert("/pools", body["name"], body)
 

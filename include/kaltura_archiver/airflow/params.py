@@ -6,7 +6,7 @@ from typing import Any
 
 from airflow.sdk import Param
 
-from kaltura_archiver.filters import EntryFilter
+from kaltura_archiver.filters import MAX_YEARS, EntryFilter, bounded
 
 MAX_ENTRY_IDS = 10_000
 MAX_TAGS = 20
@@ -42,7 +42,8 @@ def dry_run_param() -> Param:
     return Param(
         True,
         type="boolean",
-        description="Log what would be done (DRYRUN) and change nothing. Untick to act (EXEC).",
+        title="Dry run",
+        description="Log what would be done (DRYRUN) and change nothing. Switch off to act (EXEC).",
     )
 
 
@@ -50,9 +51,10 @@ def years_param(default: float, meaning: str) -> Param:
     return Param(
         default,
         type="number",
-        minimum=0,
-        maximum=100,
-        description=f"N years for the default selection: {meaning}. Used when no filter field is set.",
+        **bounded(0, MAX_YEARS),
+        title="Default selection: N years",
+        description=f"N years (0 to {MAX_YEARS:g}) for the default selection: {meaning}. "
+        "Used when no filter field is set.",
     )
 
 

@@ -25,6 +25,7 @@ from kaltura_archiver.airflow.runtime import as_bool, build_runtime, reference_t
 from kaltura_archiver.airflow.triggers.kaltura_ready import KalturaEntryReadyTrigger
 from kaltura_archiver.airflow.triggers.s3_restore import S3ObjectRestoreTrigger
 from kaltura_archiver.operations import OPERATIONS, EntryOutcome, OperationContext, Outcome
+from kaltura_archiver.operations.runner import outcome_label
 
 
 class EntryOperationFailed(AirflowException):
@@ -135,7 +136,7 @@ class EntryOperationOperator(BaseOperator):
                 raise EntryOperationFailed(message)
             raise EntryOperationRefused(message)
         self.log.info(
-            "%s %s: %s - %s", result.entry_id, result.operation, result.outcome.value, result.reason
+            "%s %s: %s - %s", result.entry_id, result.operation, outcome_label(result), result.reason
         )
         return result.as_dict()
 

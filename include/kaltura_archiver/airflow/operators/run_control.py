@@ -16,6 +16,7 @@ from kaltura_archiver.config import SettingsError
 from kaltura_archiver.run_summary import summarize_outcomes
 
 APPROVAL_OPTIONAL = frozenset({"restore"})
+DECISION_KEY = "decision"
 
 
 class LiveRunApprovalOperator(ApprovalOperator):
@@ -57,6 +58,19 @@ class LiveRunApprovalOperator(ApprovalOperator):
             raise AirflowFailException(f"{exc}; nothing was changed") from None
         self.log.info("Waiting up to %s for an approval (no answer counts as Reject)", self.response_timeout)
         return super().execute(context)
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
+        """Record the answer as the XCom `decision` (a rejection skips downstream, so nothing is returned)."""
+        if "error" not in event:
+            decision: dict[str, Any] = {
+                "chosen_options": list(event["chosen_options"]),
+                "responded_by_user": None,
+            }
+            user = event.get("responded_by_user")
+            if isinstance(user, dict):
+                decision["responded_by_user"] = {"id": user.get("id"), "name": user.get("name")}
+            context["ti"].xcom_push(key=DECISION_KEY, value=decision)
+        return super().execute_complete(context, event)
 
 
 def rejection(approval: Any) -> str | None:
@@ -106,7 +120,8 @@ class SummarizeOutcomesOperator(BaseOperator):
         plan = ti.xcom_pull(task_ids=self.select_task_id, key=PLAN_XCOM_KEY) or {}
         remaining = int(plan.get("remaining", 0))
         dry_run = as_bool(self.dry_run_setting)
-        rejected = rejection(ti.xcom_pull(task_ids=self.approve_task_id)) if selected else None
+        decision = ti.xcom_pull(task_ids=self.approve_task_id, key=DECISION_KEY) if selected else None
+        rejected = rejection(decision)
         if rejected:
             summary = summarize_outcomes(self.operation, [], [], dry_run)
             self.log.info(
