@@ -16,6 +16,7 @@ from kaltura_archiver.archive_store import ArchiveStore
 from kaltura_archiver.config import ArchiverSettings
 from kaltura_archiver.filters import ACTION_STATUSES
 from kaltura_archiver.kaltura_api import KalturaApi
+from kaltura_archiver.kaltura_rules import entry_status
 from kaltura_archiver.operations.kaltura_content import stream_flavor
 from kaltura_archiver.operations.steplog import LineLogger, StepHook, StepLog
 from kaltura_archiver.records import FlavorRecord
@@ -73,8 +74,9 @@ class PlaceholderVideo:
 class OperationContext:
     """Connections and settings of one operation run; `live=False` (the default) is a dry run.
 
-    `entry_statuses`: the entry statuses archive and replace may start work on (Kaltura's values,
-    ints and the virus-scan strings); READY only unless the trigger named others (DAG param `status`).
+    `entry_statuses`: the entry statuses archive and replace may start work on (Kaltura's values:
+    ints, or numeric strings, and the virus-scan strings); READY only unless the trigger named others
+    (DAG param `status`).
     """
 
     api: KalturaApi
@@ -88,6 +90,9 @@ class OperationContext:
     sleep: Callable[[float], None] = time.sleep
     download_chunk_bytes: int = 1024 * 1024
     entry_statuses: tuple[int | str, ...] = ACTION_STATUSES
+
+    def __post_init__(self) -> None:
+        self.entry_statuses = tuple(entry_status(s) for s in self.entry_statuses)
 
     @cached_property
     def placeholder(self) -> PlaceholderVideo:
