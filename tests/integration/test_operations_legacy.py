@@ -152,3 +152,16 @@ def test_copy_whose_etag_is_not_an_md5_is_skipped_with_the_reason(h: Harness) ->
     assert "SSE-KMS" in result.reason and "cannot be proved" in result.reason
     assert h.snapshot(entry_id) == before, "nothing deleted, no tag, no manifest"
     assert h.original_sha(entry_id) == h.real_sha[entry_id]
+
+
+@pytest.mark.parametrize("part_size", [None, 6 * MIB], ids=["single-part", "multipart-6MiB"])
+def test_copy_in_glacier_is_proved_without_restoring_it(h: Harness, part_size: int | None) -> None:
+    entry_id = _entry(h, RECENT, size=300_000 if part_size is None else MULTIPART_SIZE)
+    real = h.original_bytes(entry_id)
+    h.old_tool_archive(entry_id, real, part_size=part_size, StorageClass="GLACIER")
+    replaced = OPERATIONS["replace"](h.ctx(storage_class="GLACIER"), entry_id)
+    assert replaced.outcome is Outcome.DONE, replaced.reason
+    assert "Restore" not in h.s3.head_object(Bucket=h.bucket, Key=entry_id), "no Glacier restore was needed"
+    manifest = _manifest(h, entry_id)
+    assert manifest["source"] == "old-tool" and manifest["storage_class"] == "GLACIER"
+    assert manifest["part_size_bytes"] == (part_size or len(real))
