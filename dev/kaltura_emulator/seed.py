@@ -85,6 +85,15 @@ LEGACY_SIZE_PERCENT = 25  # of entries created before sizeInBytes existed: never
 NOT_APPLICABLE_HD_PERCENT = 15  # of ready videos: the 720p flavor was not applicable to the source
 HD_PARAMS_ID = 487061
 FLAVOR_NOT_APPLICABLE = 4
+# per 1,000 entries, from a second hash of the entry id: what Kaltura's default lists hide
+# (api_v3/lib/types/entry/filters/KalturaBaseEntryFilter.php) and the virus-scan plugin's statuses
+HIDDEN_TRAITS: list[tuple[int, dict[str, Any]]] = [
+    (10, {"moderation_status": 1}),
+    (5, {"moderation_status": 3}),
+    (10, {"display_in_search": -2}),
+    (3, {"status": "virusScan.Infected"}),
+    (2, {"status": "virusScan.ScanFailure"}),
+]
 STATUSES = [(2, 930), (7, 20), (-1, 15), (1, 10), (4, 10), (0, 8), (-2, 7)]
 MEDIA_TYPES = [(1, 85), (5, 10), (2, 5)]
 
@@ -112,8 +121,10 @@ def generate_account(n: int, seed: int = 0, now: float | None = None) -> list[di
     lastPlayedAt), the rest with heavy-tailed play counts; sizes from MBs to GBs; 0-3 of 40
     categories; creators like jdoe@princeton.edu; tags from a pool with near-misses of the
     archiver's tags (archive, archived, archived_to_s3_old, ...); a quarter of the entries created
-    before 2020-08 report sizeInBytes 0 (legacy_size); some videos have a NOT_APPLICABLE 720p flavor.
-    Those two traits come from a hash of the entry id, so the rest of the account is as before.
+    before 2020-08 report sizeInBytes 0 (legacy_size); some videos have a NOT_APPLICABLE 720p flavor;
+    about 3% are pending moderation, rejected or recycled (hidden from Kaltura's default lists) and
+    0.5% carry a virus-scan status. Those traits come from hashes of the entry id, so the rest of the
+    account is as before.
     """
     rng = random.Random(seed)
     end = int(time.time() if now is None else now)
@@ -158,6 +169,17 @@ def generate_account(n: int, seed: int = 0, now: float | None = None) -> list[di
                 "media_type": media_type,
                 "duration": rng.randint(30, 7200) if media_type != 2 else 0,
                 "original_size": _size(rng, media_type),
+                **_hidden_trait(entry_id),
             }
         )
     return entries
+
+
+def _hidden_trait(entry_id: str) -> dict[str, Any]:
+    """Moderation, recycle-bin or virus-scan fields for about 3% of entries, by a hash of the id."""
+    point = zlib.crc32(f"{entry_id}:hidden".encode()) % 1000
+    for share, fields in HIDDEN_TRAITS:
+        if point < share:
+            return dict(fields)
+        point -= share
+    return {}

@@ -217,6 +217,8 @@ def test_seeded_account_counts_equal_a_plain_client_count(emulator: RunningEmula
     for media_type, name in ((1, "video"), (5, "audio")):
         by_hand = _plain_count(emulator, statusIn=every, mediaTypeEqual=media_type, **hidden_too)
         assert selector.count(EntryFilter(media_type=name, max_entries=-1), REF) == by_hand > 0
+    naive = _plain_count(emulator, statusIn="-1,-2,0,1,2,4,7", mediaTypeEqual=1)
+    assert naive < selector.count(EntryFilter(max_entries=-1), REF)  # the seed hides some from lists
     ready = _plain_count(emulator, statusIn="2", mediaTypeEqual=1, **hidden_too)
     assert selector.count(EntryFilter(status=(2,), max_entries=-1), REF) == ready
     walked = sum(1 for _ in selector.iter_entries(EntryFilter(status=(2,), max_entries=-1), REF))
