@@ -123,7 +123,7 @@ def test_lifecycle_archive_replace_restore_health_dry_and_live(dag_stack: DagSta
     played = old[:2]
     for entry_id in played:
         control.play(entry_id)
-    control.sync_plays()  # a day later: Kaltura's daily plays sync lets lists see the plays
+    # no plays sync: Kaltura's lists see these plays only tomorrow; restore's select reads them live
     dry = run_dry(stack, "kaltura_restore", everyone)
     assert_named_by_entry(dry, "restore", set(played))
     live = stack.run("kaltura_restore", {"dry_run": False})
