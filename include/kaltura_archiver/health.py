@@ -6,6 +6,9 @@
 4. archived, not replaced: original and S3 object match (size within tolerance, exact with sizeInBytes);
 5. tagged flavors_deleted: original and S3 object do not match (the original is the placeholder);
 6. warning only: archived and the original is over the size limit.
+Invariant 4 broken by a READY original is a warning, "changed since archival": the owner uploaded a
+new version, and the next replace (or repair) keeps the old copy as a previous version and archives
+the new one before it deletes anything.
 Exempt entries (exempt tag / category) get the verdict ``exempt`` unless they are unhealthy.
 
 The archiver answers for the entries it touched: tagged by it, or with an object in S3. An entry it
@@ -118,7 +121,12 @@ def check_health(
     if original is not None and s3_size is not None:
         match = sizes_match(original, s3_size, settings.size_tolerance)
         if archived and not replaced and not match:
-            problems.append(f"original ({_kb(original)} KB) does not match S3 copy ({s3_size // 1024} KB)")
+            sizes = f"original ({_kb(original)} KB) does not match S3 copy ({s3_size // 1024} KB)"
+            if original.is_ready:
+                # a new version since archival: replace keeps the old copy and archives this one
+                warnings.append(f"changed since archival: {sizes}; the next replace keeps both versions")
+            else:
+                problems.append(sizes)
         if replaced and match:
             problems.append(f"tagged {settings.replaced_tag} but the original still matches the S3 copy")
     if archived and original is not None and settings.over_size_limit(original.size_kb):

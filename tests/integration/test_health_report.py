@@ -30,14 +30,14 @@ CASES: dict[str, tuple[dict[str, Any], int | None, str, str]] = {
     "size_mismatch": (
         entry_spec("size_mismatch", 4, tags=(A,), original_size=SIZE),
         SIZE - 20 * KB,
-        "unhealthy",
-        "does not match",
+        "warning",
+        "changed since archival",
     ),
     "one_byte_off": (
         entry_spec("one_byte_off", 4, tags=(A,), original_size=SIZE),
         SIZE - 1,
-        "unhealthy",
-        "does not match",
+        "warning",
+        "changed since archival",
     ),
     "untagged_s3": (entry_spec("untagged_s3", 4, original_size=SIZE), SIZE, "unhealthy", "not tagged"),
     "tag_no_s3": (
@@ -113,7 +113,7 @@ def test_health_rows_and_verdicts(
     assert set(result.unhealthy_ids) == {i for i, n in name_of.items() if CASES[n][2] == "unhealthy"}
     states = dict(zip(frame["entry_id"].map(name_of), frame["state"], strict=True))
     assert states["archived"] == "archived" and states["placeholder"] == "placeholder"
-    assert states["initial"] == "initial" and states["size_mismatch"] == "inconsistent"
+    assert states["initial"] == "initial" and states["size_mismatch"] == "changed_since_archival"
     assert counter.get("flavorAsset.list") == 1
     assert counter.get("media.list") <= 2
 

@@ -65,6 +65,9 @@ def test_invariant_3_replaced_implies_archived() -> None:
 
 def test_invariant_4_and_5_size_match() -> None:
     row = check_health(e("archived_to_s3"), orig(), S3(9_000 * 1024), SETTINGS)
+    assert row.verdict is Verdict.WARNING and "changed since archival" in row.explanation
+    assert row.state == "changed_since_archival"
+    row = check_health(e("archived_to_s3"), orig(status=-1), S3(9_000 * 1024), SETTINGS)
     assert row.verdict is Verdict.UNHEALTHY and "does not match" in row.explanation
     row = check_health(e("archived_to_s3", "flavors_deleted"), orig(), S3(10_000 * 1024), SETTINGS)
     assert row.verdict is Verdict.UNHEALTHY and "still matches" in row.explanation
