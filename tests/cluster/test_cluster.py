@@ -29,7 +29,7 @@ from dev.local_airflow import PROJECT_ROOT
 from dev.stack import BUCKET, LocalStack
 from tests.fixtures.dag_stack import small_entry
 
-pytestmark = pytest.mark.timeout(1200)
+pytestmark = pytest.mark.timeout(1800)
 
 ENTRIES = 240  # the archive filter matches all of them
 MAX_ENTRIES = 30  # the archive run maps this many; the rest are reported as remaining
