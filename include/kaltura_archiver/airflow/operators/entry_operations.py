@@ -24,6 +24,7 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException
 from kaltura_archiver.airflow.runtime import as_bool, build_runtime, reference_time
 from kaltura_archiver.airflow.triggers.kaltura_ready import KalturaEntryReadyTrigger
 from kaltura_archiver.airflow.triggers.s3_restore import S3ObjectRestoreTrigger
+from kaltura_archiver.filters import ACTION_STATUSES, EntryFilter
 from kaltura_archiver.operations import OPERATIONS, EntryOutcome, OperationContext, Outcome
 from kaltura_archiver.operations.runner import outcome_label
 
@@ -80,6 +81,7 @@ class EntryOperationOperator(BaseOperator):
             live=not as_bool(self.dry_run_flag),
             now=reference_time(context, self.reference_time),
             logger=self.log,
+            entry_statuses=run_statuses(context),
         )
 
     def execute(self, context: Any) -> dict[str, Any]:
@@ -163,3 +165,9 @@ class RepairEntryOperator(EntryOperationOperator):
     """Repair one unhealthy entry from its tags and S3 copy; waits for Glacier and READY by deferral."""
 
     operation_name = "repair"
+
+
+def run_statuses(context: Any) -> tuple[int | str, ...]:
+    """The entry statuses the run's trigger named (`status` param), else READY only."""
+    named = (context.get("params") or {}).get("status")
+    return EntryFilter(status=named).status if named else ACTION_STATUSES
