@@ -415,3 +415,22 @@ def test_a_failed_entry_fails_the_run_and_is_named(
     assert f"1 of 2 entries failed: {hollow_id}" in capsys.readouterr().out
     assert set(stack.keys()) == {good_id, f"manifests/{good_id}.json"}
     assert ARCHIVED in stack.entry(good_id)["tags"] and ARCHIVED not in stack.entry(hollow_id)["tags"]
+
+
+def test_archive_takes_ready_entries_unless_the_trigger_names_other_statuses(dag_stack: DagStack) -> None:
+    """A failed conversion archived and then replaced would become a healthy-looking placeholder:
+    by default only READY entries are archived; a trigger that names ERROR_CONVERTING gets them."""
+    stack, now = dag_stack, time.time()
+    ready_id, failed_id = stack.emulator.control.create_entries(
+        [small_entry(now, 5, None), {**small_entry(now, 5, None), "status": -1}]
+    )
+    default = stack.run("kaltura_archive", {"dry_run": False, "unplayed_for": 4, "max_entries": -1})
+    assert default.state == "success", default.tasks
+    assert default.value("select") == [ready_id]
+    named = stack.run(
+        "kaltura_archive", {"dry_run": False, "unplayed_for": 4, "max_entries": -1, "status": [2, -1]}
+    )
+    assert named.state == "success", named.tasks
+    assert named.value("select") == [failed_id]
+    assert named.entry_outcomes("archive")[failed_id]["outcome"] == "done"
+    assert set(stack.keys()) >= {ready_id, failed_id}
