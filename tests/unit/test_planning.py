@@ -111,3 +111,13 @@ def test_archive_leaves_originals_over_the_size_limit_out_of_the_map() -> None:
     plan = plan_entries(Operation.ARCHIVE, [big, small], settings, NOW, max_entries=-1)
     assert plan.entry_ids == ["0_small001"]
     assert plan.left_alone["original over the size limit of 100 KB"] == 1
+
+
+def test_a_configured_mixed_case_tag_does_not_re_archive_what_kaltura_stored_lower_case() -> None:
+    """alpha/apps/kaltura/lib/model/ktagword.class.php stores tags lower-cased."""
+    settings = ArchiverSettings(archived_tag="Archived_To_S3", replaced_tag="Flavors_Deleted")
+    archived = (_entry("0_archivd1", ("archived_to_s3",)), _orig("0_archivd1"), Obj(10_240))
+    plan = plan_entries(Operation.ARCHIVE, [archived], settings, NOW, max_entries=-1)
+    assert plan.entry_ids == [] and plan.left_alone["done before"] == 1
+    (archive,) = filters_from_params(Operation.ARCHIVE, {"years": 3}, settings)
+    assert archive.tags == ("!archived_to_s3",)
