@@ -17,7 +17,7 @@ the end of a window.
 
 Plays and lastPlayedAt reach Kaltura's list filters only after its daily plays sync
 (`kaltura_rules.PLAYS_SYNC_LAG_SECONDS`); ``media.get`` may show a play sooner. With ``live_plays``
-(the action DAGs' select) a filter that depends on plays drops the server bound a late play could
+(the select of replace and restore) a filter that depends on plays drops the server bound a late play could
 hide an entry behind (``lastPlayedAtGreaterThanOrEqual``) and decides on each candidate as
 ``media.get`` shows it (one multirequest per 50 candidates): a placeholder played an hour ago is
 restored, an entry played an hour ago is not replaced.
