@@ -6,14 +6,16 @@ Layout (compatible with the old command-line tool, whose archives stay valid):
   tool wrote it; storage class from the settings (default GLACIER).
 * ``s3://BUCKET/{manifest_prefix}ENTRY_ID.json`` (STANDARD class, so it is always readable) is a
   small JSON manifest written by this tool: sha256 and byte size of the content, the Kaltura
-  flavor id, the S3 composite SHA256 checksum, part size and count, etag / version id, created and
-  verified times, tool version.  Object metadata can only be set when an upload starts, before the
-  sha256 and size are known, so the manifest is where they live (the flavor id is also put in the
-  object's metadata as ``kaltura-flavor-id``), the original's file extension (restores upload
-  with it) and the previous versions of the entry's archive.  An object without a manifest is an
-  old-tool archive: nothing is deleted on its strength until its content was proved equal to the
-  original by its S3 ETag (`kaltura_archiver.s3_etag`); then a manifest with ``source: old-tool``
-  and the proof is written, and verifying it later means the same size and the same ETag.
+  flavor id, S3's composite part checksum (``checksum_algorithm`` CRC32C in ``checksum_crc32c``;
+  manifests written before CRC32C have SHA256 in ``checksum_sha256``, and stay valid), part size
+  and count, etag / version id, created and verified times, tool version.  Object metadata can
+  only be set when an upload starts, before the sha256 and size are known, so the manifest is
+  where they live (the flavor id is also put in the object's metadata as ``kaltura-flavor-id``),
+  the original's file extension (restores upload with it) and the previous versions of the
+  entry's archive.  An object without a manifest is an old-tool archive: nothing is deleted on
+  its strength until its content was proved equal to the original by its S3 ETag
+  (`kaltura_archiver.s3_etag`); then a manifest with ``source: old-tool`` and the proof is
+  written, and verifying it later means the same size and the same ETag.
 * ``s3://BUCKET/previous/ENTRY_ID/ETAG`` keeps an earlier archive of the entry when its original
   changed after archival and the bucket has no object versioning (with versioning Enabled, S3
   keeps it as a noncurrent version of ``ENTRY_ID`` and nothing is copied).  The manifest lists
@@ -21,9 +23,9 @@ Layout (compatible with the old command-line tool, whose archives stay valid):
   ``previous_versions``; ``ENTRY_ID`` always holds the newest version, as the old tool expects.
 
 Upload order, so that a crash at any point leaves a state the next run understands:
-  1. multipart upload, every part carrying its SHA256 (S3 refuses a part whose bytes differ);
+  1. multipart upload, every part carrying its CRC32C (S3 refuses a part whose bytes differ);
   2. manifest written with ``verified_at: null`` (the composite checksum is known before
-     completing, since it is the SHA256 of the part SHA256s);
+     completing, since it is the CRC32C of the part CRC32Cs);
   3. complete the upload (atomic: the object appears whole or not at all);
   4. HEAD with ChecksumMode=ENABLED: size and composite checksum must equal what was streamed;
   5. manifest rewritten with etag, version id and ``verified_at``.
@@ -32,7 +34,12 @@ maybe a stale manifest the next upload overwrites); after 3, object and manifest
 `verify_object` proves it.  A lost answer to step 3 (S3 then says NoSuchUpload to the retry) is
 accepted when the object in place verifies.  Archives are never deleted by this module.
 Parts go up from a small thread pool (`upload_concurrency`, default 4), so memory stays within
-(upload_concurrency + 1) x part size plus one incoming chunk, whatever the content size.
+(upload_concurrency + 2) x part size plus one incoming chunk, whatever the content size.
+
+Every byte is hashed once with SHA-256 (the manifest's proof, compared with restores and Kaltura's
+copy) and once with CRC32C (transport integrity, the cheapest checksum S3 offers, hardware
+accelerated at about ten times SHA-256's speed). The SHA-256 runs in its own thread, part by part
+in order, so it overlaps the download; the CRC32C of a part runs in the thread that uploads it.
 
 Inventory: S3 state of many entries comes from listings, never a HEAD per entry.  A selection of
 at most `SMALL_SELECTION` ids is answered by two prefix listings per id (the object, the
@@ -42,10 +49,10 @@ costs about 2 S3 calls per 1,000 entries for a whole audit and a 5-entry selecti
 Listings do not say whether a Glacier object is restored: inventory leaves `readable` None for
 archive classes; `head` tells.
 
-Verification uses S3's composite SHA256 as HEAD with ChecksumMode=ENABLED reports it (AWS
-answers ``<base64>-<parts>``; moto's server leaves out the ``-<parts>`` suffix, which the
-comparison tolerates); if S3 reports no checksum, the part count in the multipart ETag is the
-fallback check.
+Verification uses S3's composite checksum of the manifest's algorithm (CRC32C, or SHA256 for
+older manifests) as HEAD with ChecksumMode=ENABLED reports it (AWS answers ``<base64>-<parts>``;
+moto's server leaves out the ``-<parts>`` suffix, which the comparison tolerates); if S3 reports
+no checksum, the part count in the multipart ETag is the fallback check.
 
 Every S3 call made here is counted by operation name into the optional `calls` mapping or
 callback.  Nothing here logs credentials; the client is built (and its keys held) elsewhere.
@@ -66,6 +73,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+import crc32c
 from botocore.exceptions import BotoCoreError, ClientError
 
 from kaltura_archiver import __version__
@@ -75,7 +83,11 @@ LogFn = Callable[[str], object]
 CallCounter = MutableMapping[str, int] | Callable[[str], object]
 
 SMALL_SELECTION = 20
-MANIFEST_FORMAT = 2
+MANIFEST_FORMAT = 3
+CHECKSUM_SHA256 = "SHA256"
+CHECKSUM_CRC32C = "CRC32C"
+PART_CHECKSUM = CHECKSUM_CRC32C
+"""The part checksum of new uploads; manifests name theirs (``checksum_algorithm``)."""
 SOURCE_ARCHIVER = "archiver"
 SOURCE_OLD_TOOL = "old-tool"
 PREVIOUS_PREFIX = "previous/"
@@ -122,6 +134,7 @@ class ArchivedObject:
     last_modified: datetime | None = None
     version_id: str | None = None
     checksum_sha256: str | None = None
+    checksum_crc32c: str | None = None
     restore_state: str | None = None
     restore_expiry: datetime | None = None
     readable: bool | None = None
@@ -129,13 +142,17 @@ class ArchivedObject:
     server_side_encryption: str | None = None
     sse_customer_algorithm: str | None = None
 
+    def checksum(self, algorithm: str) -> str | None:
+        """The composite checksum S3 reported for `algorithm` (CRC32C or SHA256), None when absent."""
+        return self.checksum_crc32c if algorithm == CHECKSUM_CRC32C else self.checksum_sha256
+
 
 @dataclass(frozen=True)
 class _Part:
     number: int
     etag: str
     checksum: str
-    digest: bytes
+    crc: bytes
 
 
 @dataclass(frozen=True)
@@ -160,7 +177,14 @@ class ArchiveManifest:
     source: str = SOURCE_ARCHIVER
     proof: str = ""
     previous_versions: tuple[dict[str, Any], ...] = ()
+    checksum_algorithm: str = CHECKSUM_SHA256
+    checksum_crc32c: str = ""
     format: int = MANIFEST_FORMAT
+
+    @property
+    def part_checksum(self) -> str:
+        """The composite part checksum recorded for `checksum_algorithm`."""
+        return self.checksum_crc32c if self.checksum_algorithm == CHECKSUM_CRC32C else self.checksum_sha256
 
     def to_json(self) -> str:
         """The manifest as stored (sorted keys, UTF-8 JSON)."""
@@ -194,6 +218,17 @@ def composite_sha256(part_digests: Iterable[bytes]) -> str:
     digests = list(part_digests)
     combined = hashlib.sha256(b"".join(digests)).digest()
     return f"{base64.b64encode(combined).decode()}-{len(digests)}"
+
+
+def crc32c_bytes(data: bytes | memoryview) -> bytes:
+    """The CRC32C of `data` as S3 sends it: 4 bytes, big-endian."""
+    return int(crc32c.crc32c(data)).to_bytes(4, "big")
+
+
+def composite_crc32c(part_crcs: Iterable[bytes]) -> str:
+    """S3's composite CRC32C of a multipart object: base64 CRC32C of the parts' raw CRC32Cs, then -N."""
+    crcs = list(part_crcs)
+    return f"{base64.b64encode(crc32c_bytes(b''.join(crcs))).decode()}-{len(crcs)}"
 
 
 def parse_restore(header: str | None) -> tuple[str | None, datetime | None]:
@@ -283,6 +318,7 @@ class ArchiveStore:
         self._versioning: bool | None = None
         self.copy_single_limit = COPY_SINGLE_LIMIT
         self.copy_part_bytes = COPY_PART_BYTES
+        self.last_restore_tier: str | None = None
 
     def _count(self, operation: str) -> None:
         if self.calls is None:
@@ -319,6 +355,11 @@ class ArchiveStore:
         """Forget the cached bucket listing (the next big inventory lists again)."""
         self._listing = None
         self._manifests = None
+
+    def archive_sizes(self) -> dict[str, int]:
+        """Every entry archive in the bucket (key = entry id) with its size, from one bucket listing."""
+        listing, _manifests = self._full_listing()
+        return {key: size for key, (size, _cls, _etag) in listing.items() if "/" not in key}
 
     def _listed(
         self, key: str, size: int, storage_class: str, etag: str | None, has_manifest: bool
@@ -424,6 +465,7 @@ class ArchiveStore:
             last_modified=response.get("LastModified"),
             version_id=None if version in (None, "null") else version,
             checksum_sha256=response.get("ChecksumSHA256"),
+            checksum_crc32c=response.get("ChecksumCRC32C"),
             restore_state=restore_state,
             restore_expiry=expiry,
             readable=readable,
@@ -489,13 +531,13 @@ class ArchiveStore:
         file_ext: str = "",
         previous_versions: tuple[dict[str, Any], ...] = (),
     ) -> ArchiveManifest:
-        """Stream chunks into ``s3://BUCKET/ENTRY_ID`` (multipart, SHA256 per part), verify, write manifest.
+        """Stream chunks into ``s3://BUCKET/ENTRY_ID`` (multipart, CRC32C per part), verify, write manifest.
 
         `file_ext` (the original's extension) and `previous_versions` (earlier archives of the entry,
         see `keep_previous_version`) go into the manifest as they are.
 
-        Memory holds the part being filled plus at most `upload_concurrency` parts in flight
-        (each settings.part_size_bytes) and one incoming chunk.  On any failure the multipart
+        Memory holds the part being filled, the part being hashed and at most `upload_concurrency`
+        parts in flight (each settings.part_size_bytes) and one incoming chunk.  On any failure the multipart
         upload is aborted and the error raised; a completed object that fails verification is
         left in place (archives are never deleted) and ArchiveVerificationError is raised.
         """
@@ -508,7 +550,7 @@ class ArchiveStore:
                 Bucket=self.bucket,
                 Key=entry_id,
                 StorageClass=storage_class,
-                ChecksumAlgorithm="SHA256",
+                ChecksumAlgorithm=PART_CHECKSUM,
                 ContentType="application/octet-stream",
                 Metadata={"kaltura-flavor-id": flavor_id, "archiver-version": __version__},
             )["UploadId"]
@@ -517,7 +559,9 @@ class ArchiveStore:
         say(f"upload of {entry_id} started (storage class {storage_class}, parts of {part_size} bytes)")
         started = time.monotonic()
         pool = ThreadPoolExecutor(max_workers=self.upload_concurrency, thread_name_prefix="s3-part")
+        hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256")
         in_flight: deque[Future[_Part]] = deque()
+        hashing: deque[Future[None]] = deque()
         parts: list[_Part] = []
         try:
             whole = hashlib.sha256()
@@ -531,6 +575,9 @@ class ArchiveStore:
                 submitted += 1
                 while len(in_flight) >= self.upload_concurrency:
                     parts.append(in_flight.popleft().result())
+                while hashing:
+                    hashing.popleft().result()
+                hashing.append(hasher.submit(whole.update, data))
                 in_flight.append(pool.submit(self._upload_part, entry_id, upload_id, submitted, data))
                 if submitted % 16 == 0:
                     elapsed = max(time.monotonic() - started, 1e-6)
@@ -539,7 +586,6 @@ class ArchiveStore:
             for chunk in chunks:
                 if not chunk:
                     continue
-                whole.update(chunk)
                 total += len(chunk)
                 if expected_size is not None and total > expected_size:
                     raise StreamSizeMismatch(
@@ -565,6 +611,8 @@ class ArchiveStore:
             pending = []
             while in_flight:
                 parts.append(in_flight.popleft().result())
+            while hashing:
+                hashing.popleft().result()
             parts.sort(key=lambda p: p.number)
             manifest = ArchiveManifest(
                 entry_id=entry_id,
@@ -572,7 +620,9 @@ class ArchiveStore:
                 sha256=whole.hexdigest(),
                 size_bytes=total,
                 flavor_id=flavor_id,
-                checksum_sha256=composite_sha256(p.digest for p in parts),
+                checksum_sha256="",
+                checksum_algorithm=PART_CHECKSUM,
+                checksum_crc32c=composite_crc32c(p.crc for p in parts),
                 part_size_bytes=part_size,
                 parts=len(parts),
                 storage_class=storage_class,
@@ -587,6 +637,7 @@ class ArchiveStore:
             for future in in_flight:
                 future.cancel()
             pool.shutdown(wait=True, cancel_futures=True)
+            hasher.shutdown(wait=True, cancel_futures=True)
             self._abort(entry_id, upload_id, say)
             if isinstance(exc, ArchiveStoreError):
                 raise
@@ -594,6 +645,7 @@ class ArchiveStore:
                 raise ArchiveStoreError(f"upload of {entry_id} failed and was aborted: {exc}") from exc
             raise
         pool.shutdown(wait=True)
+        hasher.shutdown(wait=True)
         elapsed = max(time.monotonic() - started, 1e-6)
         say(f"{entry_id}: {total} bytes in {len(parts)} parts uploaded in {elapsed:.1f} s; verifying")
         stored = self.verify_object(entry_id, manifest)
@@ -624,7 +676,7 @@ class ArchiveStore:
                 UploadId=upload_id,
                 MultipartUpload={
                     "Parts": [
-                        {"PartNumber": p.number, "ETag": p.etag, "ChecksumSHA256": p.checksum} for p in parts
+                        {"PartNumber": p.number, "ETag": p.etag, "ChecksumCRC32C": p.checksum} for p in parts
                     ]
                 },
             )
@@ -636,8 +688,8 @@ class ArchiveStore:
             return {"ETag": stored.etag, "VersionId": stored.version_id}
 
     def _upload_part(self, entry_id: str, upload_id: str, number: int, data: bytes) -> _Part:
-        digest = hashlib.sha256(data).digest()
-        checksum = base64.b64encode(digest).decode()
+        crc = crc32c_bytes(data)
+        checksum = base64.b64encode(crc).decode()
         self._count("UploadPart")
         response = self.client.upload_part(
             Bucket=self.bucket,
@@ -645,10 +697,10 @@ class ArchiveStore:
             UploadId=upload_id,
             PartNumber=number,
             Body=data,
-            ChecksumAlgorithm="SHA256",
-            ChecksumSHA256=checksum,
+            ChecksumAlgorithm=PART_CHECKSUM,
+            ChecksumCRC32C=checksum,
         )
-        return _Part(number=number, etag=response["ETag"], checksum=checksum, digest=digest)
+        return _Part(number=number, etag=response["ETag"], checksum=checksum, crc=crc)
 
     def _abort(self, entry_id: str, upload_id: str, say: LogFn) -> None:
         self._count("AbortMultipartUpload")
@@ -720,11 +772,12 @@ class ArchiveStore:
                     f"s3://{self.bucket}/{entry_id} has ETag {stored.etag}, the manifest of the old-tool"
                     f" archive records {manifest.etag} (the object changed after its content was proved)"
                 )
-        elif stored.checksum_sha256:
-            if not _same_checksum(stored.checksum_sha256, manifest.checksum_sha256):
+        elif stored.checksum(manifest.checksum_algorithm):
+            reported = stored.checksum(manifest.checksum_algorithm) or ""
+            if not _same_checksum(reported, manifest.part_checksum):
                 raise ArchiveVerificationError(
-                    f"s3://{self.bucket}/{entry_id} has SHA256 checksum {stored.checksum_sha256}, "
-                    f"the manifest records {manifest.checksum_sha256}"
+                    f"s3://{self.bucket}/{entry_id} has {manifest.checksum_algorithm} checksum {reported}, "
+                    f"the manifest records {manifest.part_checksum}"
                 )
         elif stored.etag and "-" in stored.etag.strip('"'):
             parts = stored.etag.strip('"').rsplit("-", 1)[1]
@@ -734,7 +787,8 @@ class ArchiveStore:
                 )
         else:
             raise ArchiveVerificationError(
-                f"s3://{self.bucket}/{entry_id} reports no SHA256 checksum to compare with its manifest"
+                f"s3://{self.bucket}/{entry_id} reports no {manifest.checksum_algorithm} checksum"
+                " to compare with its manifest"
             )
         if read_content:
             digest = hashlib.sha256()
@@ -874,13 +928,24 @@ class ArchiveStore:
 
     # -- Glacier -------------------------------------------------------------------------------
 
-    def request_restore(self, entry_id: str, log: LogFn | None = None) -> str:
-        """Ask S3 to restore the entry's Glacier object (tier and days from the settings).
+    def request_restore(
+        self, entry_id: str, log: LogFn | None = None, tier: str | None = None, days: int | None = None
+    ) -> str:
+        """Ask S3 to restore the entry's Glacier object (tier and days from the settings unless given).
 
         Idempotent; returns RESTORE_REQUESTED, RESTORE_ONGOING (one already under way),
         RESTORE_DONE (already readable) or RESTORE_NOT_NEEDED (not an archive storage class).
+        A tier given explicitly that is faster than Bulk is sent even while a restore is under way:
+        S3 upgrades the speed of an in-progress restore and answers RestoreAlreadyInProgress when
+        the tier is not faster. An Expedited request refused for capacity
+        (GlacierExpeditedRetrievalNotAvailable) is made again with the next slower tier
+        (`kaltura_archiver.restore_tiers`); the log says so.
         """
+        from kaltura_archiver.restore_tiers import EXPEDITED_NOT_AVAILABLE, available_tiers, fallback_tier
+
         say = log or (lambda _message: None)
+        wanted = tier or self.settings.restore_tier
+        keep_days = days or self.settings.restore_days
         stored = self.head(entry_id)
         if stored is None:
             raise ArchiveStoreError(
@@ -889,31 +954,40 @@ class ArchiveStore:
         if stored.storage_class not in ARCHIVE_CLASSES:
             say(f"{entry_id}: storage class {stored.storage_class} is readable, no restore needed")
             return RESTORE_NOT_NEEDED
-        if stored.restore_state == RESTORE_ONGOING:
+        upgrade = tier is not None and tier != "Bulk"
+        if stored.restore_state == RESTORE_ONGOING and not upgrade:
             say(f"{entry_id}: a Glacier restore is already under way")
             return RESTORE_ONGOING
         if stored.restore_state == RESTORE_DONE:
             say(f"{entry_id}: already restored (readable until {stored.restore_expiry})")
             return RESTORE_DONE
-        self._count("RestoreObject")
-        try:
-            self.client.restore_object(
-                Bucket=self.bucket,
-                Key=entry_id,
-                RestoreRequest={
-                    "Days": self.settings.restore_days,
-                    "GlacierJobParameters": {"Tier": self.settings.restore_tier},
-                },
-            )
-        except ClientError as exc:
-            if _error_code(exc) == "RestoreAlreadyInProgress":
-                say(f"{entry_id}: a Glacier restore is already under way")
-                return RESTORE_ONGOING
-            raise ArchiveStoreError(f"requesting a restore of {entry_id} failed: {exc}") from exc
-        say(
-            f"{entry_id}: Glacier restore requested "
-            f"(tier {self.settings.restore_tier}, kept {self.settings.restore_days} days)"
-        )
+        offered = available_tiers(stored.storage_class)
+        if offered and wanted not in offered:
+            say(f"{entry_id}: {stored.storage_class} offers no {wanted} restore; asking for {offered[0]}")
+            wanted = offered[0]
+        while True:
+            self._count("RestoreObject")
+            try:
+                self.client.restore_object(
+                    Bucket=self.bucket,
+                    Key=entry_id,
+                    RestoreRequest={"Days": keep_days, "GlacierJobParameters": {"Tier": wanted}},
+                )
+            except ClientError as exc:
+                code = _error_code(exc)
+                if code == "RestoreAlreadyInProgress":
+                    say(f"{entry_id}: a Glacier restore is already under way")
+                    return RESTORE_ONGOING
+                slower = fallback_tier(wanted) if code == EXPEDITED_NOT_AVAILABLE else None
+                if slower is not None:
+                    say(f"{entry_id}: S3 has no {wanted} capacity now ({code}); asking for {slower} instead")
+                    wanted = slower
+                    continue
+                raise ArchiveStoreError(f"requesting a restore of {entry_id} failed: {exc}") from exc
+            break
+        verb = "upgraded to" if stored.restore_state == RESTORE_ONGOING else "requested"
+        say(f"{entry_id}: Glacier restore {verb} (tier {wanted}, kept {keep_days} days)")
+        self.last_restore_tier = wanted
         return RESTORE_REQUESTED
 
     # -- download ------------------------------------------------------------------------------

@@ -152,7 +152,7 @@ def test_dags_on_a_celery_cluster(cluster: Cluster) -> None:
         assert head["ContentLength"] == entry["original_size"] == manifest["size_bytes"]
         assert head["StorageClass"] == "GLACIER" and manifest["verified_at"]
         assert manifest["sha256"] == entry["original_sha256"]
-        assert head["ChecksumSHA256"].split("-")[0] == manifest["checksum_sha256"].split("-")[0]
+        assert head["ChecksumCRC32C"].split("-")[0] == manifest["checksum_crc32c"].split("-")[0]
         assert ARCHIVED in entry["tags"]
     unselected = [e for e in cluster.entry_ids if e not in selected]
     assert all(ARCHIVED not in control.entry(e, sha256=False)["tags"] for e in unselected[:20])

@@ -24,6 +24,8 @@ from kaltura_archiver.archive_store import (
     ArchiveStoreError,
     ArchiveVerificationError,
     StreamSizeMismatch,
+    composite_sha256,
+    crc32c_bytes,
     effective_manifest,
     previous_key,
 )
@@ -77,9 +79,9 @@ def test_upload_verify_and_manifest(s3_bucket: tuple[Any, str]) -> None:
     assert manifest.flavor_id == "0_flav0001"
     assert manifest.storage_class == "GLACIER"
     assert manifest.verified_at is not None
-    part_digests = [hashlib.sha256(data[i : i + 5 * MIB]).digest() for i in range(0, len(data), 5 * MIB)]
-    expected = base64.b64encode(hashlib.sha256(b"".join(part_digests)).digest()).decode()
-    assert manifest.checksum_sha256 == f"{expected}-3"
+    part_crcs = [crc32c_bytes(data[i : i + 5 * MIB]) for i in range(0, len(data), 5 * MIB)]
+    expected = base64.b64encode(crc32c_bytes(b"".join(part_crcs))).decode()
+    assert manifest.checksum_algorithm == "CRC32C" and manifest.checksum_crc32c == f"{expected}-3"
     assert store.read_manifest("0_up00001") == manifest
 
     head = store.head("0_up00001")
@@ -89,7 +91,7 @@ def test_upload_verify_and_manifest(s3_bucket: tuple[Any, str]) -> None:
     assert head.readable is False
     assert head.restore_state is None
     assert head.flavor_id == "0_flav0001"
-    assert head.checksum_sha256 is not None and head.checksum_sha256.split("-")[0] == expected
+    assert head.checksum_crc32c is not None and head.checksum_crc32c.split("-")[0] == expected
     manifest_head = client.head_object(Bucket=bucket, Key="manifests/0_up00001.json")
     assert manifest_head.get("StorageClass", "STANDARD") == "STANDARD"
     assert open_uploads(client, bucket) == []
@@ -354,7 +356,7 @@ def test_verify_object_detects_mismatches(s3_bucket: tuple[Any, str]) -> None:
     manifest = store.upload_stream("0_verify01", [data], "0_f", len(data))
     with pytest.raises(ArchiveVerificationError, match="bytes"):
         store.verify_object("0_verify01", ArchiveManifest(**{**manifest.__dict__, "size_bytes": 5}))
-    wrong_checksum = ArchiveManifest(**{**manifest.__dict__, "checksum_sha256": "AAAA-1"})
+    wrong_checksum = ArchiveManifest(**{**manifest.__dict__, "checksum_crc32c": "AAAA-1"})
     with pytest.raises(ArchiveVerificationError, match="checksum"):
         store.verify_object("0_verify01", wrong_checksum)
     wrong_sha = ArchiveManifest(**{**manifest.__dict__, "sha256": "0" * 64})
@@ -362,6 +364,58 @@ def test_verify_object_detects_mismatches(s3_bucket: tuple[Any, str]) -> None:
         store.verify_object("0_verify01", wrong_sha, read_content=True)
     with pytest.raises(ArchiveVerificationError, match="does not exist"):
         store.verify_object("0_nothere1", manifest)
+
+
+def test_sha256_manifest_of_an_earlier_version_still_verifies(s3_bucket: tuple[Any, str]) -> None:
+    """Archives written with SHA256 part checksums (manifest format 2) verify by that checksum."""
+    client, bucket = s3_bucket
+    data = content(11 * MIB)
+    upload_id = client.create_multipart_upload(Bucket=bucket, Key="0_sha256v2", ChecksumAlgorithm="SHA256")[
+        "UploadId"
+    ]
+    parts, digests = [], []
+    for number, start in enumerate(range(0, len(data), 5 * MIB), start=1):
+        body = data[start : start + 5 * MIB]
+        digest = hashlib.sha256(body).digest()
+        checksum = base64.b64encode(digest).decode()
+        answer = client.upload_part(
+            Bucket=bucket,
+            Key="0_sha256v2",
+            UploadId=upload_id,
+            PartNumber=number,
+            Body=body,
+            ChecksumAlgorithm="SHA256",
+            ChecksumSHA256=checksum,
+        )
+        parts.append({"PartNumber": number, "ETag": answer["ETag"], "ChecksumSHA256": checksum})
+        digests.append(digest)
+    client.complete_multipart_upload(
+        Bucket=bucket, Key="0_sha256v2", UploadId=upload_id, MultipartUpload={"Parts": parts}
+    )
+    stored_v2 = {
+        "entry_id": "0_sha256v2",
+        "key": "0_sha256v2",
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "size_bytes": len(data),
+        "flavor_id": "0_f",
+        "checksum_sha256": composite_sha256(digests),
+        "part_size_bytes": 5 * MIB,
+        "parts": 3,
+        "storage_class": "STANDARD",
+        "created_at": "2026-01-01T00:00:00+00:00",
+        "tool_version": "0.1.0",
+        "verified_at": "2026-01-01T00:00:00+00:00",
+        "format": 2,
+    }
+    store = ArchiveStore(client, bucket, SETTINGS)
+    manifest = ArchiveManifest.from_dict(stored_v2)
+    assert manifest.checksum_algorithm == "SHA256"
+    assert store.verify_object("0_sha256v2", manifest, read_content=True).size_bytes == len(data)
+    wrong = ArchiveManifest.from_dict(
+        {**stored_v2, "checksum_sha256": composite_sha256(digests[:2] * 2)[:-2]}
+    )
+    with pytest.raises(ArchiveVerificationError, match="SHA256 checksum"):
+        store.verify_object("0_sha256v2", wrong)
 
 
 def test_restore_of_missing_object_is_an_error(s3_bucket: tuple[Any, str]) -> None:
@@ -383,7 +437,7 @@ def test_manifest_keeps_extension_and_previous_versions(s3_bucket: tuple[Any, st
     stored = store.read_manifest("0_ext00001")
     assert stored == manifest
     assert stored is not None and stored.file_ext == "mov" and stored.previous_versions == earlier
-    assert stored.format == 2 and stored.source == "archiver"
+    assert stored.format == 3 and stored.source == "archiver"
     old_format = {k: v for k, v in stored.as_record().items() if k not in ("file_ext", "source", "proof")}
     parsed = ArchiveManifest.from_dict({**old_format, "format": 1, "unknown_later_field": True})
     assert parsed.file_ext == "" and parsed.previous_versions == () and parsed.source == "archiver"

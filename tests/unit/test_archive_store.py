@@ -20,7 +20,9 @@ from kaltura_archiver.archive_store import (
     ArchiveStore,
     ArchiveStoreError,
     _same_checksum,
+    composite_crc32c,
     composite_sha256,
+    crc32c_bytes,
     parse_restore,
 )
 from kaltura_archiver.config import ArchiverSettings
@@ -34,6 +36,38 @@ def test_composite_sha256_matches_the_s3_definition() -> None:
     expected = base64.b64encode(hashlib.sha256(digests[0] + digests[1]).digest()).decode()
     assert composite_sha256(digests) == f"{expected}-2"
     assert composite_sha256(digests[:1]) != composite_sha256(digests)
+
+
+def test_composite_crc32c_matches_the_s3_definition() -> None:
+    # CRC32C check value of "123456789" is 0xE3069283 (RFC 3720, B.4)
+    assert crc32c_bytes(b"123456789") == bytes.fromhex("e3069283")
+    crcs = [crc32c_bytes(b"a" * 10), crc32c_bytes(b"b" * 3)]
+    expected = base64.b64encode(crc32c_bytes(crcs[0] + crcs[1])).decode()
+    assert composite_crc32c(crcs) == f"{expected}-2"
+    assert composite_crc32c(crcs[:1]) != composite_crc32c(crcs)
+
+
+def test_old_manifest_checks_its_sha256_parts_and_new_ones_crc32c() -> None:
+    fields = {
+        "entry_id": "0_abc",
+        "key": "0_abc",
+        "sha256": "00" * 32,
+        "size_bytes": 5,
+        "flavor_id": "0_f",
+        "checksum_sha256": "s-1",
+        "part_size_bytes": 5,
+        "parts": 1,
+        "storage_class": "GLACIER",
+        "created_at": "2024-01-01T00:00:00+00:00",
+        "tool_version": "0.1.0",
+        "format": 2,
+    }
+    old = ArchiveManifest.from_dict(fields)
+    assert old.checksum_algorithm == "SHA256" and old.part_checksum == "s-1"
+    new = ArchiveManifest.from_dict(
+        {**fields, "checksum_sha256": "", "checksum_algorithm": "CRC32C", "checksum_crc32c": "c-1"}
+    )
+    assert new.part_checksum == "c-1"
 
 
 def test_checksum_comparison_tolerates_a_missing_part_suffix() -> None:
@@ -145,7 +179,7 @@ class FakeClient:
             self.peak_in_flight = max(self.peak_in_flight, self._in_flight)
         try:
             body = kwargs["Body"]
-            assert base64.b64encode(hashlib.sha256(body).digest()).decode() == kwargs["ChecksumSHA256"]
+            assert base64.b64encode(crc32c_bytes(body)).decode() == kwargs["ChecksumCRC32C"]
             if kwargs["PartNumber"] == self.fail_part:
                 raise ClientError({"Error": {"Code": "InternalError", "Message": "boom"}}, "UploadPart")
             self.parts[kwargs["PartNumber"]] = len(body)
@@ -178,7 +212,7 @@ class FakeClient:
         return {
             "ContentLength": self.manifest["size_bytes"],
             "StorageClass": "GLACIER",
-            "ChecksumSHA256": self.manifest["checksum_sha256"],
+            "ChecksumCRC32C": self.manifest["checksum_crc32c"],
             "ETag": '"e-2"',
         }
 
