@@ -9,6 +9,16 @@ fails.  `DevS3Layer` sits in front of moto's WSGI app and adds three things:
   RestoreAlreadyInProgress; afterwards moto's own ``ongoing-request="false", expiry-date=...``
   shows and GET works.  GET of a GLACIER / DEEP_ARCHIVE object never restored is refused by
   moto itself (InvalidObjectState), which the layer keeps.
+* Restore tiers as AWS documents them (S3 User Guide, "Understanding archive retrieval options";
+  S3 API Reference, RestoreObject): each tier takes its own time (``tier_seconds``, default
+  ``glacier_restore_seconds`` for every tier); an Expedited request is refused with 503
+  ``GlacierExpeditedRetrievalNotAvailable`` while ``expedited_capacity`` is false (AWS: returned
+  when there is not enough capacity for an Expedited request; never for Standard or Bulk); a
+  request with a faster tier while a restore is under way upgrades its speed (S3 User Guide,
+  "Upgrading the speed of an in-progress restore"); the same or a slower tier gets 409
+  RestoreAlreadyInProgress.
+* SQS: requests signed for the ``sqs`` service go straight to moto's SQS (one server answers both,
+  as `aws_default`'s single ``endpoint_url`` needs); they are counted as ``sqs:<Action>``.
 * Checksum verification of request bodies: a PUT carrying ``x-amz-checksum-sha256`` (or
   ``-sha1`` / ``-crc32``) is checked against the bytes received and refused with 400 BadDigest
   on a mismatch, as S3 does (moto stores the header without checking it).
@@ -19,7 +29,8 @@ fails.  `DevS3Layer` sits in front of moto's WSGI app and adds three things:
   phase?: request | response}
   -> {"id": n};  ``GET /_dev/faults``;  ``DELETE /_dev/faults[/<id>]``;
   ``GET /_dev/counts`` -> {"operations": {S3 operation: calls}, "faults": {kind: injected}};
-  ``DELETE /_dev/counts``;  ``GET|POST /_dev/config`` {"glacier_restore_seconds": N};
+  ``DELETE /_dev/counts``;  ``GET|POST /_dev/config`` {"glacier_restore_seconds": N,
+  "tier_seconds": {"Expedited": N, "Standard": N, "Bulk": N}, "expedited_capacity": bool};
   ``GET /_dev/restores``;  ``POST /_dev/restores/complete`` (finish pending restores now);
   ``POST /_dev/seed`` {bucket, create_bucket?, objects: [{key, size? | body_b64? | body_text?,
   storage_class?, virtual_size?}]} (bulk set-up straight into moto);
@@ -237,11 +248,18 @@ class _Restore:
     storage_class: str
     requested_at: float
     ready_at: float
+    tier: str = "Standard"
+
+
+RESTORE_TIERS = ("Expedited", "Standard", "Bulk")
+# fastest first; a RestoreRequest without a Tier is Standard (S3 API Reference, GlacierJobParameters)
 
 
 @dataclass
 class _State:
     glacier_restore_seconds: float
+    tier_seconds: dict[str, float] = field(default_factory=dict)
+    expedited_capacity: bool = True
     faults: list[Fault] = field(default_factory=list)
     next_fault_id: int = 1
     operations: Counter[str] = field(default_factory=Counter)
@@ -281,6 +299,11 @@ class DevS3Layer:
         raw_query = environ.get("QUERY_STRING", "")
         query = parse_qs(raw_query, keep_blank_values=True)
         headers = {k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")}
+        if _signed_for(headers) == "sqs":
+            action = headers.get("x-amz-target", "").rpartition(".")[2] or "Query"
+            with self.lock:
+                self.state.operations[f"sqs:{action}"] += 1
+            return self.app(environ, start_response)
         operation = classify(method, path, query, headers)
         parts = path.lstrip("/").split("/", 1)
         bucket, key = parts[0], (parts[1] if len(parts) > 1 else "")
@@ -374,12 +397,7 @@ class DevS3Layer:
                 )
                 return [body]
             if operation == "RestoreObject":
-                _drain(environ)
-                body = _error_body("RestoreAlreadyInProgress", "Object restore is already in progress", path)
-                start_response(
-                    "409 Conflict", [("Content-Type", "application/xml"), ("Content-Length", str(len(body)))]
-                )
-                return [body]
+                return self._restore_ongoing(environ, start_response, pending, path)
             if operation == "HeadObject":
                 return self.app(environ, _ongoing_restore_headers(start_response))
         if operation in ("PutObject", "CopyObject", "CompleteMultipartUpload", "DeleteObject"):
@@ -392,6 +410,13 @@ class DevS3Layer:
     def _restore(
         self, environ: dict[str, Any], start_response: StartResponse, bucket: str, key: str
     ) -> Iterable[bytes]:
+        body = environ["wsgi.input"].read(_content_length(environ))
+        environ["wsgi.input"] = io.BytesIO(body)
+        tier = _restore_tier(body)
+        with self.lock:
+            capacity = self.state.expedited_capacity
+        if tier == "Expedited" and not capacity:
+            return _no_expedited_capacity(start_response, f"/{bucket}/{key}")
         status_holder: list[str] = []
 
         def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[..., Any]:
@@ -407,9 +432,29 @@ class DevS3Layer:
                 self.state.restores[(bucket, key)] = _Restore(
                     storage_class=_moto_storage_class(bucket, key),
                     requested_at=now,
-                    ready_at=now + self.state.glacier_restore_seconds,
+                    ready_at=now + self._tier_seconds(tier),
+                    tier=tier,
                 )
         return result
+
+    def _tier_seconds(self, tier: str) -> float:
+        return float(self.state.tier_seconds.get(tier, self.state.glacier_restore_seconds))
+
+    def _restore_ongoing(
+        self, environ: dict[str, Any], start_response: StartResponse, pending: _Restore, path: str
+    ) -> Iterable[bytes]:
+        """A restore request while one is under way: a faster tier upgrades it (202), else 409."""
+        tier = _restore_tier(environ["wsgi.input"].read(_content_length(environ)))
+        if RESTORE_TIERS.index(tier) >= RESTORE_TIERS.index(pending.tier):
+            body = _error_body("RestoreAlreadyInProgress", "Object restore is already in progress", path)
+            return _answer(start_response, "409 Conflict", body)
+        if tier == "Expedited" and not self.state.expedited_capacity:
+            return _no_expedited_capacity(start_response, path)
+        with self.lock:
+            pending.ready_at = min(pending.ready_at, time.monotonic() + self._tier_seconds(tier))
+            pending.tier = tier
+        start_response("202 Accepted", [("Content-Length", "0")])
+        return [b""]
 
     def _check_body_checksum(
         self, environ: dict[str, Any], start_response: StartResponse, path: str
@@ -482,7 +527,7 @@ class DevS3Layer:
                 state.injected.clear()
                 return {"ok": True}
             if route == "config" and method == "POST":
-                unknown = set(body) - {"glacier_restore_seconds"}
+                unknown = set(body) - {"glacier_restore_seconds", "tier_seconds", "expedited_capacity"}
                 if unknown:
                     raise ValueError(f"unknown config fields: {sorted(unknown)}")
                 if "glacier_restore_seconds" in body:
@@ -490,9 +535,16 @@ class DevS3Layer:
                     if seconds < 0:
                         raise ValueError("glacier_restore_seconds must be >= 0")
                     state.glacier_restore_seconds = seconds
-                return {"glacier_restore_seconds": state.glacier_restore_seconds}
+                if "tier_seconds" in body:
+                    tiers = dict(body["tier_seconds"] or {})
+                    if set(tiers) - set(RESTORE_TIERS) or any(float(v) < 0 for v in tiers.values()):
+                        raise ValueError(f"tier_seconds maps {', '.join(RESTORE_TIERS)} to seconds >= 0")
+                    state.tier_seconds = {k: float(v) for k, v in tiers.items()}
+                if "expedited_capacity" in body:
+                    state.expedited_capacity = bool(body["expedited_capacity"])
+                return self._config()
             if route == "config" and method == "GET":
-                return {"glacier_restore_seconds": state.glacier_restore_seconds}
+                return self._config()
             if route == "restores" and method == "GET":
                 now = time.monotonic()
                 return [
@@ -500,6 +552,7 @@ class DevS3Layer:
                         "bucket": b,
                         "key": k,
                         "storage_class": r.storage_class,
+                        "tier": r.tier,
                         "ongoing": r.ready_at > now,
                         "seconds_left": max(0.0, r.ready_at - now),
                     }
@@ -518,6 +571,42 @@ class DevS3Layer:
                     _reset_moto()
                 return {"ok": True}
         raise KeyError(f"{method} {path}")
+
+    def _config(self) -> dict[str, Any]:
+        return {
+            "glacier_restore_seconds": self.state.glacier_restore_seconds,
+            "tier_seconds": dict(self.state.tier_seconds),
+            "expedited_capacity": self.state.expedited_capacity,
+        }
+
+
+def _signed_for(headers: dict[str, str]) -> str:
+    """The AWS service a request is signed for (its SigV4 credential scope), '' when unsigned."""
+    scope = re.search(
+        r"Credential=[^/]+/[0-9]{8}/[^/]+/([^/]+)/aws4_request", headers.get("authorization", "")
+    )
+    return scope.group(1) if scope else ""
+
+
+def _restore_tier(body: bytes) -> str:
+    """The Tier of a RestoreRequest body (Standard when none is given, as S3 defaults)."""
+    found = re.search(rb"<Tier>\s*([A-Za-z]+)\s*</Tier>", body or b"")
+    tier = found.group(1).decode() if found else "Standard"
+    return tier if tier in RESTORE_TIERS else "Standard"
+
+
+def _answer(start_response: StartResponse, status: str, body: bytes) -> list[bytes]:
+    start_response(status, [("Content-Type", "application/xml"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def _no_expedited_capacity(start_response: StartResponse, path: str) -> list[bytes]:
+    body = _error_body(
+        "GlacierExpeditedRetrievalNotAvailable",
+        "Glacier expedited retrievals are currently not available, please try again later",
+        path,
+    )
+    return _answer(start_response, "503 Service Unavailable", body)
 
 
 def _ongoing_restore_headers(start_response: StartResponse) -> StartResponse:
@@ -741,9 +830,22 @@ class S3DevControl:
         """Zero the call and fault counters."""
         self._call("DELETE", "counts")
 
-    def set_config(self, glacier_restore_seconds: float) -> None:
-        """How long restores requested from now on stay ongoing."""
-        self._call("POST", "config", {"glacier_restore_seconds": glacier_restore_seconds})
+    def set_config(
+        self,
+        glacier_restore_seconds: float | None = None,
+        tier_seconds: dict[str, float] | None = None,
+        expedited_capacity: bool | None = None,
+    ) -> None:
+        """How long restores requested from now on stay ongoing (per tier), and whether S3 has
+        Expedited capacity (False: Expedited requests get GlacierExpeditedRetrievalNotAvailable)."""
+        body: dict[str, Any] = {}
+        if glacier_restore_seconds is not None:
+            body["glacier_restore_seconds"] = glacier_restore_seconds
+        if tier_seconds is not None:
+            body["tier_seconds"] = tier_seconds
+        if expedited_capacity is not None:
+            body["expedited_capacity"] = expedited_capacity
+        self._call("POST", "config", body)
 
     def config(self) -> dict[str, Any]:
         """The current layer configuration."""

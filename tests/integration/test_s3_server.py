@@ -179,6 +179,10 @@ def test_reset_clears_layer_state(s3_bucket: tuple[Any, str], s3_control: S3DevC
     s3_control.reset()
     assert s3_control.faults() == []
     assert s3_control.counts() == {}
-    assert s3_control.config() == {"glacier_restore_seconds": 0.0}
+    assert s3_control.config() == {
+        "glacier_restore_seconds": 0.0,
+        "tier_seconds": {},
+        "expedited_capacity": True,
+    }
     client.list_objects_v2(Bucket=bucket)
     assert s3_control.counts() == {"ListObjectsV2": 1}
