@@ -23,6 +23,7 @@ from kaltura_archiver.filters import ACTION_STATUSES
 
 with DAG(
     dag_id="kaltura_archive",
+    description="Copy the originals of old, unplayed videos to S3 (Glacier) and tag them archived_to_s3",
     schedule="@weekly",
     start_date=START_DATE,
     catchup=False,

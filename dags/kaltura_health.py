@@ -18,6 +18,7 @@ from kaltura_archiver.airflow.params import report_params
 
 with DAG(
     dag_id="kaltura_health",
+    description="Daily audit: each entry consistent with its S3 archive; fails on unhealthy entries",
     schedule="@daily",
     start_date=START_DATE,
     catchup=False,

@@ -17,6 +17,7 @@ from kaltura_archiver.airflow.params import action_params
 
 with DAG(
     dag_id="kaltura_repair",
+    description="Put the right content back for entries that fail the health audit",
     schedule=None,
     start_date=START_DATE,
     catchup=False,

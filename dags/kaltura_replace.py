@@ -20,6 +20,7 @@ from kaltura_archiver.filters import ACTION_STATUSES
 
 with DAG(
     dag_id="kaltura_replace",
+    description="Swap archived videos' flavors for the short placeholder video to free Kaltura storage",
     schedule="@weekly",
     start_date=START_DATE,
     catchup=False,

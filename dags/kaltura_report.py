@@ -17,13 +17,27 @@ from kaltura_archiver.airflow.params import report_params
 
 with DAG(
     dag_id="kaltura_report",
+    description="List or count Kaltura entries as a TSV report, optionally with owners from LDAP",
     schedule=None,
     start_date=START_DATE,
     catchup=False,
     default_args=default_args(),
     params={
-        "mode": Param("video", type="string", enum=list(REPORT_MODES), description="video, flavor or count"),
-        "people": Param(False, type="boolean", description="add owner status, name and org unit from LDAP"),
+        "mode": Param(
+            "video",
+            type="string",
+            enum=list(REPORT_MODES),
+            title="Report",
+            values_display={
+                "video": "One row per video",
+                "flavor": "One row per flavor",
+                "count": "Count only",
+            },
+            description="video, flavor or count",
+        ),
+        "people": Param(
+            False, type="boolean", title="Add owners from LDAP", description="owner status, name and org unit"
+        ),
         **report_params(),
     },
     render_template_as_native_obj=True,

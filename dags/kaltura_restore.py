@@ -19,6 +19,7 @@ from kaltura_archiver.airflow.params import action_params
 
 with DAG(
     dag_id="kaltura_restore",
+    description="Bring archived videos back from S3 when they are played again or requested",
     schedule="@hourly",
     start_date=START_DATE,
     catchup=False,

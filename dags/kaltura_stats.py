@@ -17,18 +17,30 @@ from airflow.timetables.interval import CronDataIntervalTimetable
 
 from kaltura_archiver.airflow.dag_defaults import START_DATE, STATS_TABLE, dag_tags, default_args
 from kaltura_archiver.airflow.operators.reports import StatsOperator
+from kaltura_archiver.filters import bounded
 
 with DAG(
     dag_id="kaltura_stats",
+    description="Daily account figures: entries and TB archived, replaced and still archivable",
     schedule=CronDataIntervalTimetable("0 0 * * *", timezone="UTC"),
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
     default_args=default_args(),
     params={
-        "years": Param(3, type="number", minimum=0, maximum=100, description="archive / restore horizon N"),
+        "years": Param(
+            3,
+            type="number",
+            **bounded(0, 100),
+            title="Horizon N (years)",
+            description="archive / restore horizon N",
+        ),
         "played_window_years": Param(
-            1, type="number", minimum=0, maximum=100, description="window of the played-storage figure"
+            1,
+            type="number",
+            **bounded(0, 100),
+            title="Played window (years)",
+            description="window of the played-storage figure",
         ),
     },
     render_template_as_native_obj=True,

@@ -301,82 +301,139 @@ class EntryFilter:
 
     @classmethod
     def param_schemas(cls) -> dict[str, dict[str, Any]]:
-        """Per-param JSON schema with default and description, for Airflow ``Param(**schema)``."""
-        years = {"type": ["null", "number"], "minimum": 0, "maximum": MAX_YEARS}
+        """Per-param JSON schema with default, title, description and form section, for ``Param(**schema)``.
+
+        Bounds sit in ``allOf`` so that Airflow's form does not clamp a typed value to them: an
+        out-of-range value reaches the server, which refuses the trigger with the reason. ``null`` in a
+        type marks the field optional. ``examples`` + ``values_display`` make a pick list with readable
+        names; the form sends the picked codes as text, which the schema and `from_params` accept.
+        """
+        age, which, paging = SECTION_AGE, SECTION_WHICH, SECTION_PAGING
+
+        def years(title: str, description: str) -> dict[str, Any]:
+            return {
+                "type": ["null", "number"],
+                **bounded(0, MAX_YEARS),
+                "default": None,
+                "title": title,
+                "description": f"{description} (0 to {MAX_YEARS:g}; empty: no limit)",
+                "section": age,
+            }
+
+        status_codes = [str(code) for code in ENTRY_STATUS_NAMES]
+        numeric_as_text = [str(code) for code in ENTRY_STATUS_NAMES if isinstance(code, int)]
         return {
-            "created_before": {**years, "default": None, "description": "created at least N years ago"},
-            "created_within": {**years, "default": None, "description": "created less than N years ago"},
-            "unplayed_for": {
-                **years,
-                "default": None,
-                "description": "last played at least N years ago (never played: created >= N years ago)",
-            },
-            "played_within": {
-                **years,
-                "default": None,
-                "description": "last played less than N years ago (never matches never-played entries)",
-            },
+            "created_before": years("Created at least N years ago", "created at least N years ago"),
+            "created_within": years("Created less than N years ago", "created less than N years ago"),
+            "unplayed_for": years(
+                "Not played for N years",
+                "last played at least N years ago (never played: created at least N years ago)",
+            ),
+            "played_within": years(
+                "Played within the last N years",
+                "last played less than N years ago (never matches never-played entries)",
+            ),
             "plays": {
                 "type": ["null", "integer"],
-                "minimum": 0,
+                **bounded(0),
                 "default": None,
-                "description": "fewer than N plays (0 = never played, same as 1)",
+                "title": "Fewer than N plays",
+                "description": "fewer than N plays (0 = never played, same as 1; empty: any)",
+                "section": age,
             },
             "category": {
                 "type": ["null", "integer"],
-                "minimum": 1,
+                **bounded(1),
                 "default": None,
-                "description": "category id the entry belongs to",
+                "title": "Category id",
+                "description": "only entries in this Kaltura category (empty: any)",
+                "section": which,
             },
             "tag": {
-                "type": "array",
+                "type": ["array", "null"],
                 "items": {
                     "type": "string",
                     "pattern": r"^!?\s*[^,\s][^,]*[^,\s]\s*$",
                     "maxLength": MAX_TAG_LENGTH + 1,
                 },
                 "default": [],
-                "description": "whole tags the entry must have; prefix with ! for must not have",
+                "title": "Tags (one per line)",
+                "description": "whole tags the entry must have; prefix with ! for must not have (empty: any)",
+                "section": which,
             },
             "status": {
                 "type": "array",
-                "items": {"type": ["integer", "string"], "enum": list(ENTRY_STATUS_NAMES)},
+                "items": {"type": ["integer", "string"], "enum": [*ENTRY_STATUS_NAMES, *numeric_as_text]},
+                "examples": status_codes,
+                "values_display": {str(code): status_label(code) for code in ENTRY_STATUS_NAMES},
                 "default": list(DEFAULT_STATUSES),
-                "description": "entry statuses: "
-                + ", ".join(f"{k} {v}" for k, v in ENTRY_STATUS_NAMES.items()),
+                "title": "Entry statuses",
+                "description": "entries in any of these Kaltura statuses",
+                "section": which,
             },
             "media_type": {
                 "type": "string",
                 "enum": sorted(MEDIA_TYPES),
+                "values_display": {name: name.capitalize() for name in MEDIA_TYPES},
                 "default": "video",
-                "description": "video, audio or image",
+                "title": "Media type",
+                "description": "video, audio or image entries",
+                "section": which,
             },
             "entry_ids": {
-                "type": "array",
+                "type": ["array", "null"],
                 "items": {"type": "string", "pattern": ENTRY_ID_RE.pattern},
                 "default": [],
-                "description": "only these entry ids (e.g. 0_abc123de)",
+                "title": "Entry ids (one per line)",
+                "description": "only these entries, e.g. 0_abc123de (empty: any)",
+                "section": which,
             },
             "first_page": {
                 "type": "integer",
-                "minimum": 1,
+                **bounded(1),
                 "default": 1,
-                "description": "first page (1-based)",
+                "title": "First page",
+                "description": "start at this page of matches (1-based)",
+                "section": paging,
             },
             "page_size": {
                 "type": "integer",
-                "minimum": 1,
-                "maximum": MAX_PAGE_SIZE,
+                **bounded(1, MAX_PAGE_SIZE),
                 "default": MAX_PAGE_SIZE,
-                "description": "entries per page (Kaltura caps pages at 500)",
+                "title": "Page size",
+                "description": f"entries per page (1 to {MAX_PAGE_SIZE}, Kaltura's cap)",
+                "section": paging,
             },
             "max_entries": {
                 "type": "integer",
-                "minimum": -1,
+                **bounded(-1),
                 "default": 500,
+                "title": "At most N entries per run",
                 "description": "at most this many entries per run; -1 for no limit",
+                "section": paging,
             },
         }
+
+
+SECTION_AGE = "Age and plays"
+SECTION_WHICH = "Which entries"
+SECTION_PAGING = "Batch size and paging"
+
+
+def bounded(minimum: float, maximum: float | None = None) -> dict[str, Any]:
+    """JSON-schema bounds the server checks and Airflow's form does not clamp to (see `param_schemas`)."""
+    bounds: dict[str, Any] = {"minimum": minimum}
+    if maximum is not None:
+        bounds["maximum"] = maximum
+    return {"allOf": [bounds]}
+
+
+def status_label(code: int | str) -> str:
+    """A readable name of an entry status for pick lists, e.g. "Ready (2)", "Virus scan: infected"."""
+    name = ENTRY_STATUS_NAMES[code]
+    if isinstance(code, str):
+        return f"Virus scan: {name.replace('SCAN_', '').replace('_', ' ').lower()}"
+    return f"{name.replace('_', ' ').capitalize()} ({code})"
 
 
 # -- value normalisation -------------------------------------------------------------------------
