@@ -32,8 +32,12 @@ class RunSummary:
     def lines(self) -> list[str]:
         """Human-readable lines for the task log."""
         mode = "DRYRUN" if self.dry_run else "EXEC"
-        out = [f"{mode} {self.operation}: {self.total} entries"]
-        out += [f"  {name:<20} {self.counts.get(name, 0)}" for name in OUTCOME_ORDER]
+        out = [
+            f"{mode} {self.operation}: {self.total} entries" + (" (nothing changed)" if self.dry_run else "")
+        ]
+        for name in OUTCOME_ORDER:
+            label = "would be done" if self.dry_run and name == Outcome.DONE.value else name
+            out.append(f"  {label:<20} {self.counts.get(name, 0)}")
         out += [f"  FAILED {f['entry_id']}: {f['reason']}" for f in self.failed]
         return out
 

@@ -35,10 +35,39 @@ def outcome(
 ) -> EntryOutcome:
     """Build an outcome for the entry `log` works on, with the state summary and the steps taken."""
     details: dict[str, Any] = {"dry_run": not log.live}
+    if not log.live:
+        reason = dry_run_reason(log.operation, result, reason)
     if state is not None:
         details.update(state.summary())
     details.update(extra)
     return EntryOutcome(log.entry_id, log.operation, result, reason, details)
+
+
+WOULD_DO = {
+    "archive": "would copy the original to S3, verify it and tag the entry",
+    "replace": "would swap the entry's flavors for the placeholder video and tag the entry",
+    "restore": "would put the original from S3 back in place of the placeholder",
+    "repair": "would put the right content back",
+}
+"""What a dry run's DONE means per operation: the run changed nothing, its DRYRUN lines show the steps."""
+
+
+def dry_run_reason(operation: str, result: Outcome, reason: str) -> str:
+    """The reason a dry run reports: what it would do, never that it did it."""
+    if reason.startswith("would "):
+        return reason
+    if result is Outcome.DONE:
+        return WOULD_DO.get(operation, f"would {operation} the entry")
+    if result is Outcome.WAITING_FOR_GLACIER and reason.endswith("requested"):
+        return "would request a Glacier restore and wait for it"
+    return reason.replace("; tag added", "; would add the tag")
+
+
+def outcome_label(result: EntryOutcome) -> str:
+    """How a result reads in a log line: "would be done" for a dry run's DONE, else the outcome."""
+    if result.outcome is Outcome.DONE and result.details.get("dry_run"):
+        return "would be done"
+    return result.outcome.value
 
 
 def classify_error(err: Exception) -> tuple[str, bool]:
@@ -87,7 +116,7 @@ def run_operation(
     details = dict(result.details)
     details["steps"] = list(log.steps)
     result = EntryOutcome(result.entry_id, result.operation, result.outcome, result.reason, details)
-    line = f"{result.outcome.value.upper()} {entry_id} {operation}: {result.reason}"
+    line = f"{outcome_label(result).upper()} {entry_id} {operation}: {result.reason}"
     if result.outcome is Outcome.FAILED:
         log.warn(line)
     else:
