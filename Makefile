@@ -4,7 +4,7 @@ SHELL := /bin/bash
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-DEBIAN_PACKAGES := libldap2-dev libsasl2-dev slapd ldap-utils postgresql redis-server
+DEBIAN_PACKAGES := libldap2-dev libsasl2-dev slapd ldap-utils postgresql redis-server chromium chromium-driver
 STAMP := $(VENV)/.installed
 
 .PHONY: demo test standalone cluster setup lint typecheck unit lock benchmarks clean
