@@ -254,3 +254,51 @@ def screen(
         else:
             kept.append(request)
     return kept, rejected
+
+
+@dataclass(frozen=True)
+class PlannedRestore:
+    """An accepted request and the Glacier tier its entry gets (`restore_tiers.choose_tier`)."""
+
+    request: RestoreRequest
+    tier: str
+    size_bytes: int
+    storage_class: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data (for an XCom or a log line)."""
+        return {**self.request.as_dict(), "tier": self.tier, "size_bytes": self.size_bytes}
+
+
+def gather_facts(api: Any, store: Any, entry_ids: Sequence[str]) -> dict[str, EntryFacts]:
+    """What Kaltura (media.get, 50 ids a call) and S3 (listings) say of the requested entries."""
+    ids = list(dict.fromkeys(entry_ids))
+    entries = api.get_entries(ids) if ids else {}
+    archives = store.inventory(ids) if ids else {}
+    facts: dict[str, EntryFacts] = {}
+    for entry_id in ids:
+        entry = entries.get(entry_id)
+        archive = archives.get(entry_id)
+        facts[entry_id] = EntryFacts(
+            exists=entry is not None,
+            tags=tuple(entry.tags) if entry is not None else (),
+            archive_size_bytes=archive.size_bytes if archive is not None else None,
+            storage_class=archive.storage_class if archive is not None else None,
+        )
+    return facts
+
+
+def plan_restores(
+    requests: Sequence[RestoreRequest], facts: Mapping[str, EntryFacts], replaced_tag: str, policy: Any
+) -> tuple[list[PlannedRestore], list[Rejection]]:
+    """Screen the requests and give each kept one its tier from its archive's size and class."""
+    from kaltura_archiver.restore_tiers import choose_tier
+
+    kept, rejected = screen(requests, facts, replaced_tag)
+    planned = []
+    for request in kept:
+        fact = facts[request.entry_id]
+        size, storage_class = fact.archive_size_bytes or 0, fact.storage_class or "GLACIER"
+        tier = choose_tier(size, storage_class, request.urgency, policy)
+        planned.append(PlannedRestore(request, tier, size, storage_class))
+    return planned, rejected

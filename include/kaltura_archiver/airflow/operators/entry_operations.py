@@ -16,17 +16,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from kaltura_archiver.airflow.runtime import as_bool, build_runtime, reference_time
-from kaltura_archiver.airflow.triggers.kaltura_ready import KalturaEntryReadyTrigger
-from kaltura_archiver.airflow.triggers.s3_restore import S3ObjectRestoreTrigger
 from kaltura_archiver.filters import ACTION_STATUSES, EntryFilter
-from kaltura_archiver.operations import OPERATIONS, EntryOutcome, OperationContext, Outcome
-from kaltura_archiver.operations.runner import outcome_label
+from kaltura_archiver.operations.outcome import EntryOutcome, Outcome
+
+if TYPE_CHECKING:  # the operations (KalturaClient, requests, boto3) are imported when a task runs
+    from kaltura_archiver.operations.context import OperationContext
 
 
 class EntryOperationFailed(AirflowException):
@@ -73,6 +73,8 @@ class EntryOperationOperator(BaseOperator):
 
     def build_context(self, context: Any) -> OperationContext:
         """Connections, settings, mode and reference time for the domain operation."""
+        from kaltura_archiver.operations.context import OperationContext
+
         runtime = build_runtime(self.kaltura_conn_id, self.aws_conn_id, self.log)
         return OperationContext(
             api=runtime.api,
@@ -104,8 +106,12 @@ class EntryOperationOperator(BaseOperator):
         return self._run(context, after_wait=True)
 
     def _run(self, context: Any, after_wait: bool) -> dict[str, Any]:
+        from kaltura_archiver.airflow.triggers.kaltura_ready import KalturaEntryReadyTrigger
+        from kaltura_archiver.airflow.triggers.s3_restore import S3ObjectRestoreTrigger
+        from kaltura_archiver.operations import OPERATIONS
+
         ctx = self.build_context(context)
-        result = OPERATIONS[self.operation_name](ctx, str(self.entry_id), after_wait=after_wait)
+        result = self.run_operation(ctx, context, after_wait)
         if ctx.live and result.outcome is Outcome.WAITING_FOR_READY:
             self.defer(
                 trigger=KalturaEntryReadyTrigger(
@@ -129,8 +135,14 @@ class EntryOperationOperator(BaseOperator):
             )
         return self._finish(context, result)
 
+    def run_operation(self, ctx: OperationContext, context: Any, after_wait: bool) -> EntryOutcome:
+        """The domain operation on this entry (a subclass may run a variant of it)."""
+        return OPERATIONS[self.operation_name](ctx, str(self.entry_id), after_wait=after_wait)
+
     def _finish(self, context: Any, result: EntryOutcome) -> dict[str, Any]:
         """Return the outcome; a FAILED one is pushed as XCom and fails the task (retried if it may heal)."""
+        from kaltura_archiver.operations.runner import outcome_label
+
         if result.outcome is Outcome.FAILED:
             context["ti"].xcom_push(key="return_value", value=result.as_dict())
             message = f"{result.entry_id} {result.operation} failed: {result.reason}"
