@@ -1,20 +1,23 @@
-"""Build the domain objects a task needs from its Airflow connections and variables."""
+"""Build the domain objects a task needs from its Airflow connections and variables.
+
+The Kaltura client, boto3 and the domain modules that use them are imported when a task builds
+its runtime, not when a DAG file is parsed.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from airflow.providers.amazon.aws.hooks.s3 import S3Hook
-
-from kaltura_archiver.airflow.hooks.kaltura import KalturaHook
 from kaltura_archiver.airflow.settings import load_archiver_settings
-from kaltura_archiver.archive_store import ArchiveStore
 from kaltura_archiver.config import ArchiverSettings
-from kaltura_archiver.kaltura_api import KalturaApi
 from kaltura_archiver.progress import CallCounter
-from kaltura_archiver.selection import Selector
+
+if TYPE_CHECKING:
+    from kaltura_archiver.archive_store import ArchiveStore
+    from kaltura_archiver.kaltura_api import KalturaApi
+    from kaltura_archiver.selection import Selector
 
 
 @dataclass
@@ -33,6 +36,12 @@ def build_runtime(
     kaltura_conn_id: str, aws_conn_id: str | None, log: Any, with_s3: bool = True
 ) -> TaskRuntime:
     """Connect to Kaltura (and S3 through the Amazon provider's S3Hook) for one task."""
+    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+
+    from kaltura_archiver.airflow.hooks.kaltura import KalturaHook
+    from kaltura_archiver.archive_store import ArchiveStore
+    from kaltura_archiver.selection import Selector
+
     settings = load_archiver_settings()
     counter = CallCounter()
     api = KalturaHook(kaltura_conn_id).get_api(counter=counter)

@@ -9,17 +9,19 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-import requests
-
-from kaltura_archiver.archive_store import ArchiveStore
 from kaltura_archiver.config import ArchiverSettings
 from kaltura_archiver.filters import ACTION_STATUSES
-from kaltura_archiver.kaltura_api import KalturaApi
 from kaltura_archiver.kaltura_rules import entry_status
-from kaltura_archiver.operations.kaltura_content import stream_flavor
 from kaltura_archiver.operations.steplog import LineLogger, StepHook, StepLog
 from kaltura_archiver.records import FlavorRecord
+
+if TYPE_CHECKING:  # the clients are imported by whoever builds a context, not by the placeholder check
+    import requests
+
+    from kaltura_archiver.archive_store import ArchiveStore
+    from kaltura_archiver.kaltura_api import KalturaApi
 
 
 class PlaceholderError(ValueError):
@@ -101,6 +103,8 @@ class OperationContext:
 
     def download(self, flavor: FlavorRecord) -> Iterator[bytes]:
         """The flavor's bytes from its Kaltura download URL, resumed on drops, checked against its size."""
+        from kaltura_archiver.operations.kaltura_content import stream_flavor
+
         return stream_flavor(
             self.api,
             flavor.flavor_id,

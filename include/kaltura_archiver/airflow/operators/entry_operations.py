@@ -108,7 +108,6 @@ class EntryOperationOperator(BaseOperator):
     def _run(self, context: Any, after_wait: bool) -> dict[str, Any]:
         from kaltura_archiver.airflow.triggers.kaltura_ready import KalturaEntryReadyTrigger
         from kaltura_archiver.airflow.triggers.s3_restore import S3ObjectRestoreTrigger
-        from kaltura_archiver.operations import OPERATIONS
 
         ctx = self.build_context(context)
         result = self.run_operation(ctx, context, after_wait)
@@ -137,6 +136,8 @@ class EntryOperationOperator(BaseOperator):
 
     def run_operation(self, ctx: OperationContext, context: Any, after_wait: bool) -> EntryOutcome:
         """The domain operation on this entry (a subclass may run a variant of it)."""
+        from kaltura_archiver.operations import OPERATIONS
+
         return OPERATIONS[self.operation_name](ctx, str(self.entry_id), after_wait=after_wait)
 
     def _finish(self, context: Any, result: EntryOutcome) -> dict[str, Any]:

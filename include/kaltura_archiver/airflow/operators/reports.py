@@ -9,20 +9,18 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator, Context
 from airflow.sdk.exceptions import AirflowFailException
 
-from kaltura_archiver.airflow.hooks.ldap_hook import LdapHook
-from kaltura_archiver.airflow.runtime import TaskRuntime, build_runtime, reference_time
+from kaltura_archiver.airflow.runtime import build_runtime, reference_time
 from kaltura_archiver.airflow.settings import reports_location
 from kaltura_archiver.filters import EntryFilter, FilterError
-from kaltura_archiver.listing import count, write_health, write_list
 from kaltura_archiver.report_store import ReportLocation, ReportLocationError
-from kaltura_archiver.stats import StatsOptions, compute_stats
-from kaltura_archiver.stats_history import draw_chart, upsert_row
-from kaltura_archiver.stats_source import SelectorStatsSource
+
+if TYPE_CHECKING:  # pandas, python-ldap and the Kaltura client are imported when a report runs
+    from kaltura_archiver.airflow.runtime import TaskRuntime
 
 REPORT_MODES = ("video", "flavor", "count")
 
@@ -87,6 +85,8 @@ class HealthReportOperator(_ReportOperator):
     """Health rows of the filter's entries (bulk); fails the run when any entry is unhealthy."""
 
     def execute(self, context: Context) -> dict[str, Any]:
+        from kaltura_archiver.listing import write_health
+
         flt = self.entry_filter(self.params_of(context))
         runtime = self.runtime(with_s3=True)
         with tempfile.TemporaryDirectory() as tmp:
@@ -118,6 +118,9 @@ class EntryReportOperator(_ReportOperator):
         self.ldap_conn_id = ldap_conn_id
 
     def execute(self, context: Context) -> dict[str, Any]:
+        from kaltura_archiver.airflow.hooks.ldap_hook import LdapHook
+        from kaltura_archiver.listing import count, write_list
+
         if self.mode not in REPORT_MODES:
             raise AirflowFailException(f"mode must be one of {', '.join(REPORT_MODES)}, got {self.mode!r}")
         flt = self.entry_filter(self.params_of(context))
@@ -149,6 +152,10 @@ class StatsOperator(_ReportOperator):
         self.played_window_years = played_window_years
 
     def execute(self, context: Context) -> dict[str, Any]:
+        from kaltura_archiver.stats import StatsOptions, compute_stats
+        from kaltura_archiver.stats_history import draw_chart, upsert_row
+        from kaltura_archiver.stats_source import SelectorStatsSource
+
         as_of = context.get("data_interval_end") or reference_time(context)
         runtime = self.runtime(with_s3=True)
         source = SelectorStatsSource(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator, Context
 from airflow.sdk.exceptions import AirflowFailException
@@ -13,7 +13,9 @@ from kaltura_archiver.config import SettingsError
 from kaltura_archiver.filters import EntryFilter, FilterError
 from kaltura_archiver.operations.context import PlaceholderError, PlaceholderVideo
 from kaltura_archiver.planning import LIVE_PLAYS_OPERATIONS, Operation, filters_from_params, plan_entries
-from kaltura_archiver.selection import Selector
+
+if TYPE_CHECKING:
+    from kaltura_archiver.selection import Selector
 
 PLAN_XCOM_KEY = "plan"
 
