@@ -18,7 +18,9 @@ from airflow.sdk import Asset, AssetWatcher
 QUEUE_URL_VARIABLE = "kaltura_archiver_restore_queue_url"
 QUEUE_POLL_SECONDS_VARIABLE = "kaltura_archiver_restore_queue_poll_seconds"
 ASSET_NAME = "kaltura_restore_requests"
-ASSET_URI = "kaltura-archiver://requests/restore"
+ASSET_URI = "x-kaltura-archiver://requests/restore"
+"""An ``x-`` scheme: Airflow leaves it as it is, where another scheme makes parsing load every
+provider's URI normaliser (the Amazon one imports boto3)."""
 LONG_POLL_SECONDS = 10
 """SQS long polling (ReceiveMessage WaitTimeSeconds, at most 20): a message is seen as soon as it
 arrives while the call is open, and an empty queue costs one call per this many seconds."""

@@ -23,7 +23,6 @@ from kaltura_archiver.airflow.runtime import build_runtime
 from kaltura_archiver.airflow.settings import VARIABLE_PREFIX
 from kaltura_archiver.config import SettingsError
 from kaltura_archiver.operations import EntryOutcome, OperationContext
-from kaltura_archiver.operations.requested_restore import restore_at_tier
 from kaltura_archiver.restore_requests import (
     QueueMessage,
     gather_facts,
@@ -157,4 +156,6 @@ class RequestedRestoreOperator(RestoreEntryOperator):
 
     def run_operation(self, ctx: OperationContext, context: Any, after_wait: bool) -> EntryOutcome:
         """The requested restore of this entry at its planned tier."""
+        from kaltura_archiver.operations.requested_restore import restore_at_tier
+
         return restore_at_tier(ctx, str(self.entry_id), self._tier(context), after_wait=after_wait)

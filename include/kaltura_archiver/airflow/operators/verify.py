@@ -23,7 +23,6 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from kaltura_archiver.airflow.runtime import TaskRuntime, build_runtime
 from kaltura_archiver.airflow.settings import VARIABLE_PREFIX, reports_location
-from kaltura_archiver.airflow.triggers.s3_restore import S3ObjectRestoreTrigger
 from kaltura_archiver.config import SettingsError
 from kaltura_archiver.filters import ENTRY_ID_RE
 from kaltura_archiver.report_store import ReportLocation, ReportLocationError
@@ -130,6 +129,8 @@ class VerifyEntryOperator(BaseOperator):
         self.glacier_timeout = glacier_timeout
 
     def execute(self, context: Context) -> dict[str, Any]:
+        from kaltura_archiver.airflow.triggers.s3_restore import S3ObjectRestoreTrigger
+
         runtime = build_runtime("kaltura_default", self.aws_conn_id, self.log)
         try:
             limits = load_limits()
