@@ -1,4 +1,4 @@
-"""Parsing a DAG file imports none of the heavy task-time libraries (pandas, python-ldap, KalturaClient, boto3).
+"""Parsing a DAG file imports none of the task-time libraries: pandas, python-ldap, KalturaClient, boto3.
 
 The dag-processor parses every DAG file again and again; these libraries are only needed when a task
 runs. Each file is parsed by Airflow's own `DagBag` in a fresh interpreter, which then reports the
@@ -33,7 +33,7 @@ print(json.dumps({
 
 
 def parse_in_fresh_interpreter(path: Path) -> dict[str, list[str] | dict[str, str]]:
-    """Parse one DAG file with DagBag in a new Python; what it defined and which forbidden modules it loaded."""
+    """Parse one DAG file with DagBag in a new Python: its DAGs, errors and forbidden modules loaded."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW_CONN_", "AIRFLOW_VAR_"))}
     code = f"FORBIDDEN = {FORBIDDEN!r}\n{PROBE}"
     out = subprocess.run(
