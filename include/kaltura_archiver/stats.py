@@ -8,7 +8,7 @@ the entries that existed on that day.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -83,3 +83,51 @@ def compute_stats(
         f"{row['replaced_entries']} placeholders, {row['archivable_entries']} more archivable"
     )
     return row
+
+
+VERIFICATION_FIELDS = (
+    "last_proven_good",
+    "last_verified",
+    "last_verification_ok",
+    "verified_entries",
+    "verified_bytes",
+    "archives_differing",
+)
+
+
+def verification_figures(history: Iterable[Mapping[str, Any]], as_of: datetime) -> dict[str, Any]:
+    """The "last proven good" figures from the verification history (`kaltura_archiver.verification`).
+
+    `last_proven_good`: the day of the latest verification run, up to `as_of`, in which every sampled
+    archive was proved equal to what was archived; `last_verified` / `last_verification_ok`: the
+    latest run and whether it was such a run; `verified_entries` / `verified_bytes`: distinct entries
+    proved good and bytes read by all runs; `archives_differing`: entries whose latest result is a
+    mismatch (an archive that differs from its manifest until it is dealt with). None / 0 without history.
+    """
+    limit = as_utc(as_of).isoformat()
+    runs: dict[str, dict[str, Any]] = {}
+    latest: dict[str, str] = {}
+    good: set[str] = set()
+    read = 0
+    for row in sorted(history, key=lambda r: str(r.get("verified_at", ""))):
+        stamp = str(row.get("verified_at", ""))
+        if not stamp or stamp > limit:
+            continue
+        run = runs.setdefault(str(row.get("run_id")), {"at": stamp, "ok": True})
+        run["at"] = max(run["at"], stamp)
+        status = str(row.get("status", ""))
+        run["ok"] = run["ok"] and status == "good"
+        latest[str(row.get("entry_id"))] = status
+        if status == "good":
+            good.add(str(row.get("entry_id")))
+        read += int(float(row.get("bytes_read") or 0))
+    ordered = sorted(runs.values(), key=lambda r: r["at"])
+    proven = [r["at"] for r in ordered if r["ok"]]
+    return {
+        "last_proven_good": proven[-1][:10] if proven else None,
+        "last_verified": ordered[-1]["at"][:10] if ordered else None,
+        "last_verification_ok": ordered[-1]["ok"] if ordered else None,
+        "verified_entries": len(good),
+        "verified_bytes": read,
+        "archives_differing": sum(1 for s in latest.values() if s == "mismatch"),
+    }

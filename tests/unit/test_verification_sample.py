@@ -67,3 +67,31 @@ def test_run_verdict_names_mismatches() -> None:
     bad = VerifyResult("0_bbbbbbbb", MISMATCH, "differs")
     mismatches, not_good = run_verdict([good, bad])
     assert mismatches == [bad] and not_good == [bad]
+
+
+def test_stats_give_the_last_day_every_sampled_archive_was_proved_good() -> None:
+    from kaltura_archiver.stats import verification_figures
+
+    def row(run: str, day: str, entry: str, status: str) -> dict[str, str]:
+        return {
+            "run_id": run,
+            "verified_at": f"{day}T10:00:00+00:00",
+            "entry_id": entry,
+            "status": status,
+            "bytes_read": "100",
+        }
+
+    history = [
+        row("w1", "2026-06-01", "0_aaaaaaaa", GOOD),
+        row("w1", "2026-06-01", "0_bbbbbbbb", GOOD),
+        row("w2", "2026-06-08", "0_aaaaaaaa", GOOD),
+        row("w2", "2026-06-08", "0_cccccccc", MISMATCH),
+        row("w3", "2026-06-15", "0_dddddddd", GOOD),
+    ]
+    as_of_w2 = verification_figures(history, datetime(2026, 6, 9, tzinfo=UTC))
+    assert as_of_w2["last_proven_good"] == "2026-06-01" and as_of_w2["last_verified"] == "2026-06-08"
+    assert as_of_w2["last_verification_ok"] is False and as_of_w2["archives_differing"] == 1
+    assert as_of_w2["verified_entries"] == 2 and as_of_w2["verified_bytes"] == 400
+    later = verification_figures(history, datetime(2026, 6, 30, tzinfo=UTC))
+    assert later["last_proven_good"] == "2026-06-15" and later["last_verification_ok"] is True
+    assert verification_figures([], datetime(2026, 6, 30, tzinfo=UTC))["last_proven_good"] is None
