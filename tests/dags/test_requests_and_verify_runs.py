@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -158,6 +159,12 @@ def test_verify_proves_good_archives_and_names_the_corrupted_one(dag_stack: DagS
         if v and k.startswith(("Put", "Delete", "Copy"))
     }
     assert writes == set()
+    stats = stack.run("kaltura_stats", logical_date=datetime.now(UTC) + timedelta(hours=1))
+    assert stats.state == "success", stats.tasks
+    row = stats.value("stats")["row"]
+    today = datetime.now(UTC).date().isoformat()
+    assert row["last_proven_good"] == today and row["last_verification_ok"] is False
+    assert row["archives_differing"] == 1 and row["verified_entries"] == 5
     FIGURES.update(
         sampled=len(rows) // 2,
         bytes_read=sum(int(r["bytes_read"]) for r in rows if r["run_id"] == bad.run_id),

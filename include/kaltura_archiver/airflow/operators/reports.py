@@ -152,9 +152,10 @@ class StatsOperator(_ReportOperator):
         self.played_window_years = played_window_years
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from kaltura_archiver.stats import StatsOptions, compute_stats
+        from kaltura_archiver.stats import StatsOptions, compute_stats, verification_figures
         from kaltura_archiver.stats_history import draw_chart, upsert_row
         from kaltura_archiver.stats_source import SelectorStatsSource
+        from kaltura_archiver.verification import HISTORY_NAME, read_history
 
         as_of = context.get("data_interval_end") or reference_time(context)
         runtime = self.runtime(with_s3=True)
@@ -168,6 +169,11 @@ class StatsOperator(_ReportOperator):
         row = compute_stats(source, runtime.settings, as_of, options, log=self.log.info)
         location = self.location()
         client = runtime.s3_client if location.scheme == "s3" else None
+        with tempfile.TemporaryDirectory() as tmp:
+            history = Path(tmp) / "verification.csv"
+            location.fetch(HISTORY_NAME, history, s3_client=client)
+            row.update(verification_figures(read_history(history), as_of))
+        self.log.info("Archives last proven good: %s", row["last_proven_good"] or "never verified yet")
         table_name, chart_name = f"{self.report_name}.csv", f"{self.report_name}.png"
         with tempfile.TemporaryDirectory() as tmp:
             table, chart = Path(tmp) / "stats.csv", Path(tmp) / "stats.png"
