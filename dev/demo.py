@@ -25,6 +25,7 @@ DEMO_ROOT = PROJECT_ROOT / ".stack" / "demo"
 ENTRIES = 300
 SEED = 7
 PLAYED_PLACEHOLDERS = 8
+STATS_HISTORY_WEEKS = (4, 3, 2, 1)
 
 
 @dataclass
@@ -162,7 +163,11 @@ def main() -> int:
         print(f"  (someone played {len(played)} placeholder videos)")
         results.append(run_dag(env, "kaltura_restore", {**live, "years": 1}, logs))
         results.append(run_dag(env, "kaltura_health", {"tag": ["archived_to_s3"]}, logs))
-        # The run dated the coming midnight covers today, so its figures include this demo's work.
+        # Stats history for the dashboard's charts: the account as of past weeks (before this demo's
+        # archive runs), then the run dated the coming midnight, which covers today's work.
+        for weeks_ago in STATS_HISTORY_WEEKS:
+            day = time.strftime("%Y-%m-%d", time.gmtime(time.time() - weeks_ago * 7 * 86400))
+            results.append(run_dag(env, "kaltura_stats", {}, logs, logical_date=day))
         tomorrow = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 86400))
         results.append(run_dag(env, "kaltura_stats", {}, logs, logical_date=tomorrow))
         results.append(run_dag(env, "kaltura_report", {"mode": "video", "people": True}, logs))

@@ -1,5 +1,11 @@
 """Account figures for deciding how much more to archive (SPEC section 4 "stats"), as of a given day.
 
+Per state, in bytes: originals only in Kaltura (`kaltura_bytes`), archived and still in Kaltura
+(`archived_kept_*`: the original is in both places), and replaced by the placeholder
+(`replaced_entries`; `placeholder_bytes`: S3 bytes less the archived-and-kept originals, i.e. the
+bytes that left Kaltura); `archived_bytes` / `archivable_bytes` are exact where `*_tb` are rounded.
+The dashboard's cost model works from these.
+
 Everything is computed relative to `as_of` (the DAG run's data interval end) so that history can be
 backfilled: ages and windows move with `as_of`, S3 archives count when they existed by then. Tags are
 the entries' current tags (Kaltura keeps no tag history), so a backfilled day shows today's tags on
@@ -59,6 +65,8 @@ def compute_stats(
     row["total_entries"] = count(_unlimited(created_before=0), ref)
     row["archived_entries"] = count(_unlimited(created_before=0, tags=(archived,)), ref)
     row["replaced_entries"] = count(_unlimited(created_before=0, tags=(replaced,)), ref)
+    kept = _unlimited(created_before=0, tags=(archived, f"!{replaced}"))
+    row["archived_kept_entries"] = count(kept, ref)
     for k in CREATED_BUCKETS:
         bucket = {"created_before": k - 1, "created_within": k}
         row[f"created_{k}y_entries"] = count(_unlimited(**bucket), ref)
@@ -77,7 +85,15 @@ def compute_stats(
         window = _unlimited(played_within=options.played_window_years)
         row["played_window_years"] = options.played_window_years
         row["played_window_tb"] = round(source.original_bytes(window, ref) / TB, 6)
-        row["archivable_tb"] = round(source.original_bytes(archivable, ref) / TB, 6)
+        archivable_bytes = source.original_bytes(archivable, ref)
+        row["archivable_tb"] = round(archivable_bytes / TB, 6)
+        kept_bytes = source.original_bytes(kept, ref)
+        kaltura_only = _unlimited(created_before=0, tags=(f"!{archived}",))
+        row["archived_bytes"] = archive_bytes
+        row["archivable_bytes"] = archivable_bytes
+        row["kaltura_bytes"] = source.original_bytes(kaltura_only, ref)
+        row["archived_kept_bytes"] = kept_bytes
+        row["placeholder_bytes"] = max(0, archive_bytes - kept_bytes)
     log(
         f"stats as of {row['as_of']}: {row['total_entries']} entries, {row['archived_entries']} archived, "
         f"{row['replaced_entries']} placeholders, {row['archivable_entries']} more archivable"

@@ -73,6 +73,9 @@ def test_compute_stats_buckets_and_tags() -> None:
     assert row["restorable_entries"] == 0
     assert row["archivable_entries"] == 1 and row["archivable_tb"] == 1.0
     assert row["archived_tb"] == 2.0 and row["played_window_tb"] == 1.0
+    assert row["archived_kept_entries"] == 1 and row["archived_kept_bytes"] == 1024**4
+    assert row["kaltura_bytes"] == 2 * 1024**4 and row["placeholder_bytes"] == 1024**4
+    assert row["archived_bytes"] == 2 * 1024**4 and row["archivable_bytes"] == 1024**4
 
 
 def test_upsert_replaces_same_day_and_draws(tmp_path) -> None:
