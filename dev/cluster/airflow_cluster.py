@@ -101,7 +101,7 @@ class AirflowCluster:
                 "AIRFLOW__API__SECRET_KEY": keys["api_secret_key"],
                 "AIRFLOW__API_AUTH__JWT_SECRET": keys["jwt_secret"],
                 "PATH": f"{self.bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
-                "PYTHONPATH": str(PROJECT_ROOT),
+                "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT), str(PROJECT_ROOT / "include")]),
             }
         )
         return env
