@@ -50,5 +50,5 @@ def test_real_ports_and_bad_bodies_pass_unchanged() -> None:
 
 def test_this_airflow_still_needs_it() -> None:
     """Airflow 3.3.2 compares port 0 with a stored NULL as different (fixed upstream in apache/airflow#73298);
-    when this fails after an upgrade, the plugin no longer installs the middleware and it can go."""
+    when this fails after an upgrade, the middleware passes every request through and can go."""
     assert airflow_refuses_port_zero()

@@ -4,8 +4,9 @@ Airflow 3.3.2's list sends `port: Number(connection.port)`, which is `0` for a s
 server refuses a test whose port differs from the stored connection's unless the request carries its
 own password ("The host or port to test differs from the stored connection"): the button answers
 "Bad Request". Upstream fixed the comparison (apache/airflow#73298: port 0 counts as no port). Until
-that release, this ASGI middleware (installed by the UI plugin only when the running Airflow still has
-the bug) drops a `port` of 0 from `POST /api/v2/connections/test`, so the stored connection is tested.
+that release, this ASGI middleware (installed by the UI plugin; it acts only while the running Airflow
+has the bug) drops a `port` of 0 from `POST /api/v2/connections/test`, so the stored connection is
+tested.
 Port 0 addresses nothing, so no real test request changes meaning.
 """
 
@@ -49,9 +50,15 @@ class PortlessConnectionTest:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self.needed: bool | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST" or not scope["path"].endswith(TEST_PATH):
+            await self.app(scope, receive, send)
+            return
+        if self.needed is None:
+            self.needed = airflow_refuses_port_zero()
+        if not self.needed:
             await self.app(scope, receive, send)
             return
         chunks = []

@@ -5,6 +5,7 @@ manager: the caller must be logged in (the UI's session cookie or a bearer token
 Airflow's own API does) and may read the `kaltura_stats` DAG; a restore request also needs the right to
 trigger `kaltura_restore`. Anonymous requests get 401 and the page only a link to the login. FastAPI's
 `/docs` and `/openapi.json` are served behind the same check. Aggregates only, no entry details.
+Plugins load in every Airflow process, so the data modules are imported only when a page is asked for.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from fastapi import Depends, FastAPI, Form, HTTPException, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from kaltura_archiver.airflow import dashboard_sources as sources
 from kaltura_archiver.dashboard import STATS_TABLE
 from kaltura_archiver.dashboard_html import RequestNotice, render
 
@@ -69,16 +69,19 @@ def _login_page(request: Request, exc: NotLoggedIn) -> Response:
 
 
 def _report(suffix: str, media_type: str) -> Response:
-    body = sources.read(f"{STATS_TABLE}{suffix}")
+    from kaltura_archiver.airflow.dashboard_sources import read
+
+    body = read(f"{STATS_TABLE}{suffix}")
     if body is None:
         raise HTTPException(404, "no stats yet: run the kaltura_stats DAG")
     return Response(body, media_type=media_type)
 
 
 def _page(user: Any, notice: RequestNotice | None = None) -> str:
+    from kaltura_archiver.airflow.dashboard_sources import load_dashboard
     from kaltura_archiver.airflow.restore_request_runs import recent_requests
 
-    board = sources.load_dashboard()
+    board = load_dashboard()
     return render(board, recent_requests(), notice, may_request_restores(user), user.get_name())
 
 
