@@ -40,7 +40,17 @@ class ChildRun:
 
 def _operator(operation: str, entry_id: str) -> Any:
     from kaltura_archiver.airflow.operators import entry_operations as ops
+    from kaltura_archiver.airflow.operators.restore_requests import RequestedRestoreOperator
 
+    if operation.startswith("requested-restore:"):  # "requested-restore:<tier>", as a request runs it
+        return RequestedRestoreOperator(
+            task_id="restore_entry",
+            entry_id=entry_id,
+            dry_run=False,
+            tier=operation.split(":", 1)[1],
+            ready_poll_interval=0.3,
+            glacier_poll_interval=0.3,
+        )
     classes = {
         "archive": ops.ArchiveEntryOperator,
         "replace": ops.ReplaceEntryOperator,

@@ -135,13 +135,18 @@ class ReadRestoreRequestsOperator(BaseOperator):
 
 
 class RequestedRestoreOperator(RestoreEntryOperator):
-    """Restore one requested entry at the tier `read_requests` planned for it."""
+    """Restore one requested entry at the tier `read_requests` planned for it (or at `tier`)."""
 
-    def __init__(self, *, requests_task_id: str = "read_requests", **kwargs: Any) -> None:
+    def __init__(
+        self, *, requests_task_id: str = "read_requests", tier: str | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.requests_task_id = requests_task_id
+        self.tier = tier
 
     def _tier(self, context: Any) -> str:
+        if self.tier:
+            return self.tier
         plans = context["ti"].xcom_pull(task_ids=self.requests_task_id, key=REQUESTS_XCOM_KEY) or {}
         plan = plans.get(str(self.entry_id)) or {}
         return str(plan.get("tier") or BULK)
