@@ -35,6 +35,7 @@ def entry_action_tasks(operation: str, entry_operator: Any, question: str, **ent
         dry_run=DRY_RUN,
         map_index_template="{{ task.entry_id }}",
         max_active_tis_per_dagrun=MAX_PARALLEL_ENTRIES,
+        settings_task_id="select",
         **entry_kwargs,
     ).expand(entry_id=select.output)
     summarize = SummarizeOutcomesOperator(

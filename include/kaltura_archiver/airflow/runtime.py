@@ -32,20 +32,46 @@ class TaskRuntime:
     s3_client: Any
 
 
-def build_runtime(
-    kaltura_conn_id: str, aws_conn_id: str | None, log: Any, with_s3: bool = True
-) -> TaskRuntime:
-    """Connect to Kaltura (and S3 through the Amazon provider's S3Hook) for one task."""
-    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+class LazyS3Client:
+    """A boto3 S3 client through the Amazon provider's S3Hook (`ArchiveS3Hook`), built (connection
+    look-up included) at its first use, once; attribute access is passed to it."""
 
+    def __init__(self, aws_conn_id: str | None) -> None:
+        self.aws_conn_id = aws_conn_id
+        self._client: Any = None
+
+    @property
+    def client(self) -> Any:
+        """The boto3 client, built on first use."""
+        if self._client is None:
+            from kaltura_archiver.airflow.hooks.s3 import ArchiveS3Hook
+
+            self._client = ArchiveS3Hook(aws_conn_id=self.aws_conn_id).get_conn()
+        return self._client
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+
+def build_runtime(
+    kaltura_conn_id: str,
+    aws_conn_id: str | None,
+    log: Any,
+    with_s3: bool = True,
+    settings: ArchiverSettings | None = None,
+) -> TaskRuntime:
+    """Kaltura API and S3 store for one task; the settings given (else read from the Variables).
+
+    Connections are looked up once each; the boto3 client is built when S3 is first used.
+    """
     from kaltura_archiver.airflow.hooks.kaltura import KalturaHook
     from kaltura_archiver.archive_store import ArchiveStore
     from kaltura_archiver.selection import Selector
 
-    settings = load_archiver_settings()
+    settings = settings if settings is not None else load_archiver_settings()
     counter = CallCounter()
     api = KalturaHook(kaltura_conn_id).get_api(counter=counter)
-    s3_client = S3Hook(aws_conn_id=aws_conn_id).get_conn() if with_s3 else None
+    s3_client = LazyS3Client(aws_conn_id) if with_s3 else None
     store = ArchiveStore(s3_client, settings.bucket, settings, calls=lambda op: counter.add(f"s3.{op}"))
     selector = Selector(api, settings, inventory=store.inventory if with_s3 else None, log=log)
     return TaskRuntime(settings, api, store, selector, counter, s3_client)

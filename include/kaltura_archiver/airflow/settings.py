@@ -1,4 +1,9 @@
-"""Build `ArchiverSettings` from Airflow Variables (prefix `kaltura_archiver_`)."""
+"""Build `ArchiverSettings` from Airflow Variables (prefix `kaltura_archiver_`).
+
+Reading them costs one execution-API request per field, so a run reads them once, in its `select`
+task, which hands them to its mapped entry tasks as the XCom `archiver_settings` (one request per
+task; the settings hold no secret). The run then works with one consistent set of settings.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +23,8 @@ APPROVE_RESTORES_VARIABLE = f"{VARIABLE_PREFIX}approve_restores"
 DEFAULT_APPROVAL_TIMEOUT_HOURS = 24.0
 REPORTS_LOCATION_VARIABLE = f"{VARIABLE_PREFIX}reports_location"
 DEFAULT_REPORTS_LOCATION = "file:///tmp/kaltura_archiver/reports"
+
+SETTINGS_XCOM_KEY = "archiver_settings"
 
 _FIELDS = {f.name: f for f in dataclasses.fields(ArchiverSettings) if f.name != "extra"}
 
@@ -57,6 +64,21 @@ def load_archiver_settings() -> ArchiverSettings:
         if value is not None:
             found[name] = str(value)
     return settings_from_mapping(found)
+
+
+def settings_to_xcom(settings: ArchiverSettings) -> dict[str, Any]:
+    """The settings as a JSON-able mapping for the XCom `archiver_settings` (no secret is among them)."""
+    return {name: getattr(settings, name) for name in _FIELDS}
+
+
+def settings_from_xcom(value: Any) -> ArchiverSettings | None:
+    """Settings handed over by `settings_to_xcom`; None when `value` is not such a mapping."""
+    if not isinstance(value, dict):
+        return None
+    changes = {name: value[name] for name in _FIELDS if name in value}
+    if isinstance(changes.get("exempt_category_ids"), list):
+        changes["exempt_category_ids"] = tuple(changes["exempt_category_ids"])
+    return ArchiverSettings(**changes)
 
 
 def _flag(name: str) -> bool:

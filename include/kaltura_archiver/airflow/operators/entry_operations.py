@@ -1,7 +1,8 @@
 """Thin operators around the per-entry operations: archive, replace, restore, repair.
 
 Each builds the domain context from Airflow (KalturaApi from `KalturaHook`, a boto3 client from
-the Amazon provider's `S3Hook`, `ArchiverSettings` from Variables), runs the operation on one
+the Amazon provider's `S3Hook` built on first use, `ArchiverSettings` as the run's `select` task
+handed them over in one XCom, else from Variables), runs the operation on one
 entry and returns `EntryOutcome.as_dict()`. Waiting never holds a worker slot: WAITING_FOR_READY
 defers to `KalturaEntryReadyTrigger`, WAITING_FOR_GLACIER to `S3ObjectRestoreTrigger` (unless
 `wait_for_glacier=False`, then the outcome is returned and a later run continues); on resume the
@@ -22,6 +23,8 @@ from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from kaltura_archiver.airflow.runtime import as_bool, build_runtime, reference_time
+from kaltura_archiver.airflow.settings import SETTINGS_XCOM_KEY, settings_from_xcom
+from kaltura_archiver.config import ArchiverSettings
 from kaltura_archiver.filters import ACTION_STATUSES, EntryFilter
 from kaltura_archiver.operations.outcome import EntryOutcome, Outcome
 
@@ -57,6 +60,7 @@ class EntryOperationOperator(BaseOperator):
         glacier_poll_interval: float | None = None,
         glacier_timeout: timedelta = timedelta(days=2),
         wait_for_glacier: bool = True,
+        settings_task_id: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -70,12 +74,15 @@ class EntryOperationOperator(BaseOperator):
         self.glacier_poll_interval = glacier_poll_interval
         self.glacier_timeout = glacier_timeout
         self.wait_for_glacier = wait_for_glacier
+        self.settings_task_id = settings_task_id
 
     def build_context(self, context: Any) -> OperationContext:
         """Connections, settings, mode and reference time for the domain operation."""
         from kaltura_archiver.operations.context import OperationContext
 
-        runtime = build_runtime(self.kaltura_conn_id, self.aws_conn_id, self.log)
+        runtime = build_runtime(
+            self.kaltura_conn_id, self.aws_conn_id, self.log, settings=self.run_settings(context)
+        )
         return OperationContext(
             api=runtime.api,
             store=runtime.store,
@@ -85,6 +92,13 @@ class EntryOperationOperator(BaseOperator):
             logger=self.log,
             entry_statuses=run_statuses(context),
         )
+
+    def run_settings(self, context: Any) -> ArchiverSettings | None:
+        """The settings `settings_task_id` handed over (one XCom read), else None (read the Variables)."""
+        if not self.settings_task_id:
+            return None
+        value = context["ti"].xcom_pull(task_ids=self.settings_task_id, key=SETTINGS_XCOM_KEY)
+        return settings_from_xcom(value)
 
     def execute(self, context: Any) -> dict[str, Any]:
         """Run the operation; defer when it waits; return the outcome."""

@@ -9,6 +9,7 @@ from airflow.sdk import BaseOperator, Context
 from airflow.sdk.exceptions import AirflowFailException
 
 from kaltura_archiver.airflow.runtime import build_runtime, reference_time
+from kaltura_archiver.airflow.settings import SETTINGS_XCOM_KEY, settings_to_xcom
 from kaltura_archiver.config import SettingsError
 from kaltura_archiver.filters import EntryFilter, FilterError
 from kaltura_archiver.operations.context import PlaceholderError, PlaceholderVideo
@@ -95,6 +96,7 @@ class SelectEntriesOperator(BaseOperator):
         self.log.info("Calls: %s", runtime.counter.summary())
         counts = {**plan.as_dict(), "selected": len(selected), "remaining": remaining, "limit": limit}
         context["ti"].xcom_push(key=PLAN_XCOM_KEY, value=counts)
+        context["ti"].xcom_push(key=SETTINGS_XCOM_KEY, value=settings_to_xcom(runtime.settings))
         return selected
 
 
