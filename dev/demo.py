@@ -2,8 +2,10 @@
 
 Starts the Kaltura emulator (seeded with a realistic account of a few hundred entries), S3 with a
 Glacier restore delay, and slapd; runs archive → replace → (plays of some placeholders) → restore
-(waiting on Glacier) → health → stats → report live with `airflow dags test`, and prints what
-happened. Each DAG's full log is kept in .stack/demo/logs/.
+(waiting on Glacier) → health → stats → report → verify live with `airflow dags test`; then starts a
+deployment whose triggerer watches the restore-request queue (SQS in the same moto server) and sends
+it one request (`dev.event_restore`); prints what happened. Each DAG's full log is kept in
+.stack/demo/logs/.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dev.event_restore import demo_event_restore
 from dev.local_airflow import PROJECT_ROOT
 from dev.stack import BUCKET, LocalStack, demo_account
 
@@ -25,6 +28,7 @@ DEMO_ROOT = PROJECT_ROOT / ".stack" / "demo"
 ENTRIES = 300
 SEED = 7
 PLAYED_PLACEHOLDERS = 8
+REQUESTED_PLACEHOLDERS = 3
 STATS_HISTORY_WEEKS = (4, 3, 2, 1)
 
 
@@ -174,6 +178,12 @@ def main() -> int:
         final, details = entry_states(stack, ids)
         objects, size = archive_bytes(stack)
         restored = [i for i in played if "flavors_deleted" not in str(details[i].get("tags"))]
+        env["AIRFLOW_VAR_KALTURA_ARCHIVER_VERIFY_SAMPLE_ENTRIES"] = "5"
+        results.append(run_dag(env, "kaltura_verify", {}, logs))
+        asked = [i for i in placeholders if i not in played][:REQUESTED_PLACEHOLDERS]
+        print(f"  (a help desk asks for {len(asked)} placeholders on the restore-request queue; starting a")
+        print("   deployment whose triggerer watches it: PostgreSQL, Redis, scheduler, Celery workers ...)")
+        requests = demo_event_restore(stack, DEMO_ROOT / "events", asked)
     finally:
         stack.stop()
     print()
@@ -184,6 +194,14 @@ def main() -> int:
     print(f"  archived to S3                 : {objects} originals, {size / 1e6:.1f} MB")
     print(f"  placeholders now               : {final.get('placeholder', 0)}")
     print(f"  restored after being played    : {len(restored)} of {len(played)} (waited for Glacier)")
+    print(
+        f"  restored on request           : {len(requests['restored'])} of {len(asked)}; the run started"
+        f" {requests['message_to_run_s']} s and the Glacier restore was requested"
+        f" {requests['message_to_restore_request_s']} s after the message"
+    )
+    verify = next(r for r in results if r.dag_id == "kaltura_verify")
+    proof = "every sampled archive proved good" if verify.ok else f"MISMATCH, see {verify.log}"
+    print(f"  archive verification           : {proof} ({DEMO_ROOT / 'reports' / 'verification'})")
     health = next(r for r in results if r.dag_id == "kaltura_health")
     verdict = "all healthy" if health.ok else f"UNHEALTHY entries, see {health.log}"
     print(f"  health of archived entries     : {verdict}")

@@ -140,7 +140,8 @@ def test_a_queue_message_restores_the_named_entries(deployment: Deployment) -> N
     d.stack.s3_control.set_config(expedited_capacity=False)
     send_request(endpoint, d.queue_url, [normal], "normal", "dashboard")
     send_request(endpoint, d.queue_url, [other], "urgent", "ticket 8")
-    first_restore_request(d.stack, [normal, other], timeout=240)
+    later = first_restore_request(d.stack, [normal, other], timeout=240)
+    d.figures["two_messages_to_restore_requests_s"] = round(max(later.values()), 1)
     deadline = time.monotonic() + RUN_TIMEOUT
     while time.monotonic() < deadline:
         restored = [e for e in (normal, other) if REPLACED not in d.stack.kaltura_control.entry(e)["tags"]]
