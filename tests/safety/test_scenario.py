@@ -73,7 +73,7 @@ def test_bad_input_is_refused_with_a_message_and_changes_nothing(safety: Scenari
     assert {case for case, _name, _value in BAD_PARAMS} <= cases
     placeholder = {b["dag_id"] for b in safety.bad_input if b["case"] == "placeholder video missing"}
     assert placeholder == {"kaltura_replace", "kaltura_repair"}
-    assert len({b["dag_id"] for b in safety.bad_input}) == 7
+    assert len({b["dag_id"] for b in safety.bad_input}) == 9  # kaltura_restore_requests, _verify too
 
 
 def test_no_secret_in_logs_xcom_or_reports(safety: ScenarioResult) -> None:
