@@ -155,7 +155,8 @@ class AirflowCluster:
                 raise ServiceError(f"{name} exited with {proc.returncode}; last lines of {log}:\n{tail}")
 
     def wait_healthy(self, timeout: float) -> None:
-        """Wait for the UI login, healthy scheduler / triggerer / dag-processor and all seven DAGs."""
+        """Wait for the UI login, healthy scheduler / triggerer / dag-processor and every DAG of dags/."""
+        expected = len(list((PROJECT_ROOT / "dags").glob("*.py")))
         deadline = time.monotonic() + timeout
         passwords = self.home / "simple_auth_manager_passwords.json.generated"
         client: AirflowRestClient | None = None
@@ -172,8 +173,11 @@ class AirflowCluster:
                         k for k, v in health.items() if isinstance(v, dict) and v.get("status") != "healthy"
                     ]
                     dags = client.dag_ids()
-                    problem = f"unhealthy: {sick}; DAGs parsed: {len(dags)}"
-                    if not sick and len(dags) >= 7:
+                    errors = client.get("/importErrors")["import_errors"]
+                    if errors:
+                        raise ServiceError(f"DAG import errors: {errors}")
+                    problem = f"unhealthy: {sick}; DAGs parsed: {len(dags)} of {expected}"
+                    if not sick and len(dags) >= expected:
                         return
             except (OSError, ValueError, ApiError) as exc:
                 problem = f"{type(exc).__name__}: {exc}"
