@@ -313,6 +313,7 @@ class ArchiveStore:
             raise ValueError("upload_concurrency must be >= 1")
         self.upload_concurrency = upload_concurrency
         self._count_lock = threading.Lock()
+        self._listing_lock = threading.Lock()
         self._listing: dict[str, tuple[int, str, str | None]] | None = None
         self._manifests: set[str] | None = None
         self._versioning: bool | None = None
@@ -420,6 +421,10 @@ class ArchiveStore:
             token = page.get("NextContinuationToken")
 
     def _full_listing(self) -> tuple[dict[str, tuple[int, str, str | None]], set[str]]:
+        with self._listing_lock:  # pages enriched side by side list the bucket once
+            return self._list_bucket()
+
+    def _list_bucket(self) -> tuple[dict[str, tuple[int, str, str | None]], set[str]]:
         if self._listing is None or self._manifests is None:
             prefix = self.settings.manifest_prefix
             nested = "/" in prefix

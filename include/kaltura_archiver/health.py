@@ -22,7 +22,7 @@ from __future__ import annotations
 import enum
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from kaltura_archiver.config import ArchiverSettings
 from kaltura_archiver.entry_state import S3ObjectLike, classify_entry, exemption, sizes_match
@@ -75,19 +75,18 @@ class HealthRow:
 
     def as_report_dict(self) -> dict[str, object]:
         """The row keyed by the report's column names."""
-        data = asdict(self)
         return {
-            "entry_id": data["entry_id"],
-            "status-ok": data["status_ok"],
-            "original": data["original"],
-            "orig_status": data["orig_status"],
-            "archived_to_s3": data["archived_to_s3"],
-            "flavors_deleted": data["flavors_deleted"],
-            "created_date": data["created_date"],
+            "entry_id": self.entry_id,
+            "status-ok": self.status_ok,
+            "original": self.original,
+            "orig_status": self.orig_status,
+            "archived_to_s3": self.archived_to_s3,
+            "flavors_deleted": self.flavors_deleted,
+            "created_date": self.created_date,
             "s3-size (KB)": "" if self.s3_size_kb is None else self.s3_size_kb,
             "orig_KB": "" if self.orig_kb is None else self.orig_kb,
             "size_match": "" if self.size_match is None else self.size_match,
-            "explanation": data["explanation"],
+            "explanation": self.explanation,
             "verdict": self.verdict.value,
             "state": self.state,
         }

@@ -24,7 +24,13 @@ from kaltura_archiver.entry_state import exemption
 from kaltura_archiver.filters import EntryFilter
 from kaltura_archiver.health import HEALTH_COLUMNS, Verdict, check_health
 from kaltura_archiver.records import EntryRecord, FlavorRecord, fmt_time
-from kaltura_archiver.selection import FLAVORS_ALL, FLAVORS_NONE, FLAVORS_ORIGINAL, Selector
+from kaltura_archiver.selection import (
+    AUDIT_CONCURRENCY,
+    FLAVORS_ALL,
+    FLAVORS_NONE,
+    FLAVORS_ORIGINAL,
+    Selector,
+)
 
 VIDEO_COLUMNS: tuple[str, ...] = (
     "last_played_date",
@@ -136,14 +142,21 @@ def write_list(
     reference: datetime,
     target: str | Path | IO[str],
     mode: str = "video",
+    concurrency: int = AUDIT_CONCURRENCY,
 ) -> ReportResult:
-    """Write the list report of ``flt`` (video or flavor mode) page by page; returns the counts."""
+    """Write the list report of ``flt`` (video or flavor mode) page by page; returns the counts.
+
+    ``concurrency``: Kaltura windows walked and pages enriched side by side (1: one page at a time).
+    """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
     writer = TsvWriter(target, VIDEO_COLUMNS if mode == "video" else FLAVOR_COLUMNS)
     result = ReportResult()
     flavors = FLAVORS_ALL if mode == "flavor" else FLAVORS_NONE
-    for views in selector.iter_views(flt, reference, flavors=flavors, operation=f"list ({mode})"):
+    views_pages = selector.iter_views(
+        flt, reference, flavors=flavors, operation=f"list ({mode})", concurrency=concurrency
+    )
+    for views in views_pages:
         result.entries += len(views)
         if mode == "video":
             result.rows += writer.write(video_row(v.entry, selector.settings) for v in views)
@@ -159,11 +172,18 @@ def write_health(
     reference: datetime,
     target: str | Path | IO[str],
     max_unhealthy_ids: int = 1000,
+    concurrency: int = AUDIT_CONCURRENCY,
 ) -> ReportResult:
-    """Write the health report of ``flt`` page by page; returns rows and counts per verdict."""
+    """Write the health report of ``flt`` page by page; returns rows and counts per verdict.
+
+    ``concurrency``: Kaltura windows walked and pages enriched side by side (1: one page at a time).
+    """
     writer = TsvWriter(target, HEALTH_COLUMNS)
     result = ReportResult(verdicts={v.value: 0 for v in Verdict})
-    for views in selector.iter_views(flt, reference, flavors=FLAVORS_ORIGINAL, operation="health"):
+    views_pages = selector.iter_views(
+        flt, reference, flavors=FLAVORS_ORIGINAL, operation="health", concurrency=concurrency
+    )
+    for views in views_pages:
         rows = [check_health(v.entry, v.original, v.s3, selector.settings) for v in views]
         for row in rows:
             result.verdicts[row.verdict.value] += 1

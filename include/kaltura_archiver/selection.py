@@ -27,13 +27,23 @@ createdAt windows below the cap (a few calls), any other by walking its candidat
 
 Enrichment works per page of up to 500 matching entries: one flavorAsset.list call for the page's
 flavors and the S3 state of the page from `ArchiveStore.inventory` (listings, no HEAD per entry).
+
+Bulk audits (health, list reports) pass ``concurrency`` (`AUDIT_CONCURRENCY`): once the first page
+of a walk comes back full, the rest of the createdAt range is cut into independent windows (one
+more call finds the newest createdAt), each walked as above by its own worker, and pages are
+enriched by as many workers (so at most twice ``concurrency`` Kaltura requests are in flight), and
+Kaltura's ACTION_BLOCKED answers are retried with backoff by `KalturaApi`. Results come out in the same
+order as a single walk's. Selections for actions walk one window at a time, page by page, so they
+read no further than they use.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+import threading
+from collections import Counter, deque
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -63,6 +73,11 @@ EPOCH_MAX = 2**31 - 1
 SAME_SECOND_IDLE_PAGES = 50
 """Pages in a row without a new entry before reading one crowded second gives up."""
 FLAVORS_NONE, FLAVORS_ORIGINAL, FLAVORS_ALL = "none", "original", "all"
+AUDIT_CONCURRENCY = 3
+"""Kaltura requests a bulk audit keeps in flight at once (windows walked and pages enriched side by side)."""
+WINDOW_ENTRIES = 8_000
+"""Candidates per createdAt window of a concurrent walk (each window costs about one page more)."""
+MAX_WINDOWS_PER_WORKER = 4
 
 
 class SelectionError(RuntimeError):
@@ -122,6 +137,7 @@ class Selector:
         self.inventory = inventory
         self.log = log
         self.stats = SelectionStats()
+        self._stats_lock = threading.Lock()
 
     @property
     def counter(self) -> CallCounter:
@@ -181,34 +197,88 @@ class Selector:
     ) -> tuple[list[Any], int]:
         pager = KalturaFilterPager(pageSize=page_size, pageIndex=page_index)
         response: Any = self.api.call("media.list", lambda c: c.media.list(mf, pager))
-        self.stats.server_pages += 1
+        with self._stats_lock:
+            self.stats.server_pages += 1
         objects = response.objects if isinstance(response.objects, list) else []
         total = response.totalCount if isinstance(response.totalCount, int) else len(objects)
         return objects, total
 
-    def _window_walk(self, flt: EntryFilter, reference: datetime) -> Iterator[list[EntryRecord]]:
+    def _window_walk(
+        self, flt: EntryFilter, reference: datetime, concurrency: int = 1
+    ) -> Iterator[list[EntryRecord]]:
         """Server candidates in (createdAt, id) order, page by page, each exactly once.
 
+        With ``concurrency`` above 1, a walk whose first page is full goes on in independent
+        createdAt windows walked side by side (see the module docstring); the order is the same.
+        """
+        walk = self._walk_range(flt, reference, None, None)
+        for page, cursor, total in walk:
+            if page:
+                yield page
+            if cursor is None:
+                return
+            windows = self._windows(flt, reference, cursor, total, concurrency) if concurrency > 1 else []
+            if len(windows) > 1:
+                walk.close()
+                walks = _ordered_map(self._walk_window(flt, reference), windows, concurrency)
+                for pages in walks:
+                    yield from pages
+                return
+            concurrency = 1
+
+    def _walk_window(
+        self, flt: EntryFilter, reference: datetime
+    ) -> Callable[[tuple[int, int | None]], list[list[EntryRecord]]]:
+        def walk(window: tuple[int, int | None]) -> list[list[EntryRecord]]:
+            return [page for page, _, _ in self._walk_range(flt, reference, *window) if page]
+
+        return walk
+
+    def _windows(
+        self, flt: EntryFilter, reference: datetime, start: int, total: int, workers: int
+    ) -> list[tuple[int, int | None]]:
+        """Independent createdAt windows covering ``start`` onwards: about `WINDOW_ENTRIES` candidates
+        each (by ``total``, the first page's count), cut evenly in time up to the newest createdAt."""
+        parts = min(workers * MAX_WINDOWS_PER_WORKER, max(1, total // WINDOW_ENTRIES))
+        if parts < 2:
+            return []
+        mf = self._media_filter(flt, reference, start, None)
+        mf.orderBy = "-createdAt"
+        newest, _ = self._list(mf, 1)
+        if not newest:
+            return []
+        end = EntryRecord.from_kaltura(newest[0]).created_epoch
+        parts = min(parts, end - start + 1)
+        if parts < 2:
+            return []
+        step = (end - start + 1) / parts
+        bounds = [start + int(i * step) for i in range(parts)]
+        return [(lo, hi - 1) for lo, hi in zip(bounds, bounds[1:], strict=False)] + [(bounds[-1], None)]
+
+    def _walk_range(
+        self, flt: EntryFilter, reference: datetime, lo: int | None, hi: int | None
+    ) -> Generator[tuple[list[EntryRecord], int | None, int], None, None]:
+        """(page, where the next page starts or None at the end, the page's count) of one createdAt range.
+
         Kaltura has no tie-breaker among equal createdAt values (their order may change between
-        calls), so a page yields only the entries created before its last second; the next window
+        calls), so a page yields only the entries created before its last second; the next page
         starts at that second and brings all of it. A second that fills a whole page is read apart.
         """
-        cursor: int | None = None
+        cursor = lo
         while True:
-            mf = self._media_filter(flt, reference, cursor, None)
-            objects, _ = self._list(mf, MAX_PAGE_SIZE)
+            mf = self._media_filter(flt, reference, cursor, hi)
+            objects, total = self._list(mf, MAX_PAGE_SIZE)
             records = [EntryRecord.from_kaltura(o) for o in objects]
             if len(records) < MAX_PAGE_SIZE:
-                if records:
-                    yield _in_order(records)
+                yield _in_order(records), None, total
                 return
             last = records[-1].created_epoch
             if records[0].created_epoch == last:
-                yield _in_order(self._same_second(flt, reference, last, records))
                 cursor = last + 1
+                yield _in_order(self._same_second(flt, reference, last, records)), cursor, total
                 continue
-            yield _in_order([r for r in records if r.created_epoch < last])
             cursor = last
+            yield _in_order([r for r in records if r.created_epoch < last]), cursor, total
 
     def _same_second(
         self, flt: EntryFilter, reference: datetime, second: int, first: list[EntryRecord]
@@ -259,23 +329,27 @@ class Selector:
             if records:
                 yield records
 
-    def candidates(self, flt: EntryFilter, reference: datetime) -> Iterator[list[EntryRecord]]:
+    def candidates(
+        self, flt: EntryFilter, reference: datetime, concurrency: int = 1
+    ) -> Iterator[list[EntryRecord]]:
         """Pages of server candidates (a superset of the matches), each entry once."""
-        walk = self._id_walk if flt.entry_ids else self._window_walk
-        for page in walk(flt, reference):
+        walk = (
+            self._id_walk(flt, reference) if flt.entry_ids else self._window_walk(flt, reference, concurrency)
+        )
+        for page in walk:
             self.stats.candidates += len(page)
             yield page
 
     # -- matches -------------------------------------------------------------------------------
 
     def iter_entries(
-        self, flt: EntryFilter, reference: datetime, bounded: bool = True
+        self, flt: EntryFilter, reference: datetime, bounded: bool = True, concurrency: int = 1
     ) -> Iterator[EntryRecord]:
         """Every exact match in createdAt order; with ``bounded``, honours first_page and max_entries."""
         skip = flt.skip if bounded else 0
         limit = flt.max_entries if bounded and not flt.unlimited else None
         produced = 0
-        for page in self.candidates(flt, reference):
+        for page in self.candidates(flt, reference, concurrency):
             if self._live(flt):
                 page = self._with_live_plays(flt, reference, page)
             for entry in page:
@@ -300,11 +374,11 @@ class Selector:
         return [live.get(e.entry_id, e) if e.entry_id in unsure else e for e in page]
 
     def iter_pages(
-        self, flt: EntryFilter, reference: datetime, bounded: bool = True
+        self, flt: EntryFilter, reference: datetime, bounded: bool = True, concurrency: int = 1
     ) -> Iterator[list[EntryRecord]]:
         """Matches grouped in pages of ``flt.page_size``."""
         page: list[EntryRecord] = []
-        for entry in self.iter_entries(flt, reference, bounded):
+        for entry in self.iter_entries(flt, reference, bounded, concurrency):
             page.append(entry)
             if len(page) >= flt.page_size:
                 yield page
@@ -393,15 +467,24 @@ class Selector:
         bounded: bool = True,
         operation: str = "selection",
         progress: ProgressReporter | None = None,
+        concurrency: int = 1,
     ) -> Iterator[list[EntryView]]:
-        """Enriched pages of matches, logging progress (pages of total, entries/s, time left) per page."""
+        """Enriched pages of matches, logging progress (pages of total, entries/s, time left) per page.
+
+        ``concurrency`` above 1 (bulk audits): windows walked and pages enriched side by side.
+        """
         if progress is None:
             total = self.expected_total(flt, reference, bounded)
             progress = ProgressReporter(operation, total, flt.page_size, self.counter, self.log)
         states: Counter[str] = Counter()
         exempt = 0
-        for page in self.iter_pages(flt, reference, bounded):
-            views = self.enrich(page, flavors)
+        pages = self.iter_pages(flt, reference, bounded, concurrency)
+        enriched = (
+            _ordered_map(lambda page: self.enrich(page, flavors), pages, concurrency)
+            if concurrency > 1
+            else (self.enrich(page, flavors) for page in pages)
+        )
+        for views in enriched:
             states.update(v.state.value for v in views)
             exempt += sum(1 for v in views if v.exempt)
             progress.page_done(len(views))
@@ -416,6 +499,26 @@ class Selector:
                 ", ".join(f"{k}={v}" for k, v in sorted(states.items())),
                 exempt,
             )
+
+
+def _ordered_map(fn: Callable[[Any], Any], items: Iterable[Any], workers: int) -> Iterator[Any]:
+    """``fn`` of each item, computed by up to ``workers`` threads at once, yielded in the items' order.
+
+    At most ``workers`` results wait ahead of the consumer; closing the iterator cancels the rest.
+    """
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kaltura-list")
+    ahead: deque[Future[Any]] = deque()
+    try:
+        for item in items:
+            ahead.append(pool.submit(fn, item))
+            if len(ahead) >= workers:
+                yield ahead.popleft().result()
+        while ahead:
+            yield ahead.popleft().result()
+    finally:
+        for future in ahead:
+            future.cancel()
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _in_order(records: list[EntryRecord]) -> list[EntryRecord]:
