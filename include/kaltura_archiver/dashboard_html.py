@@ -24,7 +24,7 @@ table{border-collapse:collapse;background:#fff;border:1px solid #d1d9e0;border-r
 th,td{padding:6px 10px;border-bottom:1px solid #eaeef2;text-align:left;font-size:.92em}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(480px,1fr));gap:12px}
-.chart{background:#fff;border:1px solid #d1d9e0;border-radius:8px;width:100%;height:auto}
+.chart{background:#fff;border:1px solid #d1d9e0;border-radius:8px;width:100%;max-width:640px;height:auto}
 .chart text{font-size:11px;fill:#59636e}.chart .grid{stroke:#eaeef2}.chart .unit{font-weight:600}
 .problem{background:#fff8c5;border:1px solid #d4a72c;border-radius:8px;padding:8px 12px;margin:8px 0}
 .ok{background:#dafbe1;border:1px solid #4ac26b;border-radius:8px;padding:8px 12px;margin:8px 0}
@@ -55,8 +55,10 @@ class RequestNotice:
     error: str = ""
 
 
-def _money(value: float, currency: str) -> str:
-    return f"{value:,.2f} {html.escape(currency)}"
+def money(value: float, currency: str) -> str:
+    """An amount: cents from 1 up, four significant digits below (a small archive saves fractions)."""
+    number = f"{value:,.2f}" if abs(value) >= 1 or value == 0 else f"{value:.4g}"
+    return f"{number} {html.escape(currency)}"
 
 
 def _card(title: str, value: str, note: str = "", kind: str = "") -> str:
@@ -77,28 +79,28 @@ def _money_cards(board: Dashboard) -> str:
             [
                 _card(
                     "Saved per month",
-                    _money(m.saved_month, cur),
+                    money(m.saved_month, cur),
                     "Kaltura storage freed minus the archive's S3 storage",
                     "good" if m.saved_month >= 0 else "bad",
                 ),
                 _card(
                     "Kaltura storage freed",
-                    _money(m.kaltura_freed_month, cur) + " / month",
+                    money(m.kaltura_freed_month, cur) + " / month",
                     f"at {board.prices.kaltura_gb_month:g} {cur} per GB-month",
                 ),
                 _card(
                     "Archive storage in S3",
-                    _money(m.archive_month, cur) + " / month",
+                    money(m.archive_month, cur) + " / month",
                     f"{board.storage_class} at {archive_price:g} {cur} per GB-month",
                 ),
                 _card(
                     "Could still save",
-                    _money(m.could_save_month, cur) + " / month",
+                    money(m.could_save_month, cur) + " / month",
                     f"{board.archivable_entries:,} archivable entries, {human_bytes(board.archivable_bytes)}",
                 ),
                 _card(
                     "Restoring one video",
-                    _money(m.restore_one, cur),
+                    money(m.restore_one, cur),
                     f"average archive, {board.restore_tier} tier retrieval",
                 ),
             ]
