@@ -54,6 +54,7 @@ from kaltura_archiver.config import ArchiverSettings
 from kaltura_archiver.entry_state import EntryState, S3ObjectLike, classify_entry, exemption
 from kaltura_archiver.filters import EntryFilter
 from kaltura_archiver.kaltura_api import KalturaApi
+from kaltura_archiver.kaltura_lists import list_call
 from kaltura_archiver.kaltura_rules import (
     ACCOUNT_DISPLAY_IN_SEARCH,
     MAX_PAGE_SIZE,
@@ -196,7 +197,9 @@ class Selector:
         self, mf: KalturaMediaEntryFilter, page_size: int, page_index: int = 1
     ) -> tuple[list[Any], int]:
         pager = KalturaFilterPager(pageSize=page_size, pageIndex=page_index)
-        response: Any = self.api.call("media.list", lambda c: c.media.list(mf, pager))
+        response = self.api.call(
+            "media.list", list_call("media", "list", "KalturaMediaListResponse", filter=mf, pager=pager)
+        )
         with self._stats_lock:
             self.stats.server_pages += 1
         objects = response.objects if isinstance(response.objects, list) else []
