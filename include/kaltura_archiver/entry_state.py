@@ -47,7 +47,8 @@ def sizes_match(flavor: FlavorRecord | None, s3_size_bytes: int | None, toleranc
     """True when the flavor and the S3 object have the same size.
 
     Exact when Kaltura reports ``sizeInBytes``; otherwise Kaltura's KB (rounded by Kaltura) must be
-    within ``tolerance`` (relative) of the S3 size in KB, with one KB of slack for rounding. A
+    within ``tolerance`` (relative) of the S3 size in KB plus one KB of slack for rounding (Kaltura's
+    KB is inexact and rounded up, so a 1,020-byte file can report 2 KB). A
     ``sizeInBytes`` of 0 (flavors made before 2020-08 report only KB) is not a size.
     """
     if flavor is None or s3_size_bytes is None:
@@ -55,7 +56,7 @@ def sizes_match(flavor: FlavorRecord | None, s3_size_bytes: int | None, toleranc
     if flavor.size_bytes:
         return flavor.size_bytes == s3_size_bytes
     s3_kb = s3_size_bytes / 1024
-    return abs(flavor.size_kb - s3_kb) <= max(tolerance * s3_kb, 1.0)
+    return abs(flavor.size_kb - s3_kb) <= tolerance * s3_kb + 1.0
 
 
 def exemption(entry: EntryRecord, settings: ArchiverSettings) -> str:

@@ -59,6 +59,9 @@ def test_sizes_match_tolerance_and_exact_bytes() -> None:
     assert not sizes_match(exact, 1_024_001, 0.03)
     assert not sizes_match(None, 10, 0.03) and not sizes_match(kb, None, 0.03)
     assert sizes_match(FlavorRecord("1_t", "0_e", size_kb=1), 300, 0.03)
+    # Kaltura rounds KB up and skews it by up to 1%: 1,020 bytes may report 2 KB
+    assert sizes_match(FlavorRecord("1_t", "0_e", size_kb=2), 1020, 0.03)
+    assert not sizes_match(FlavorRecord("1_t", "0_e", size_kb=3), 1020, 0.03)
     kb_only = FlavorRecord("1_f", "0_e", size_kb=1000, size_bytes=0)
     assert sizes_match(kb_only, 1000 * 1024, 0.03), "sizeInBytes 0 (before 2020-08) is not a size"
 
