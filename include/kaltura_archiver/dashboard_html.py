@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 
@@ -57,7 +58,8 @@ class RequestNotice:
 
 def money(value: float, currency: str) -> str:
     """An amount: cents from 1 up, four significant digits below (a small archive saves fractions)."""
-    number = f"{value:,.2f}" if abs(value) >= 1 or value == 0 else f"{value:.4g}"
+    places = 2 if abs(value) >= 1 or value == 0 else max(2, 3 - math.floor(math.log10(abs(value))))
+    number = f"{value:,.{places}f}"
     return f"{number} {html.escape(currency)}"
 
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 
 UNITS = (("B", 1), ("KB", 1024), ("MB", 1024**2), ("GB", 1024**3), ("TB", 1024**4), ("PB", 1024**5))
 COLORS = ("#1f6feb", "#2da44e", "#bf8700", "#cf222e", "#8250df", "#57606a")
-WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 640, 240, 64, 48, 16
+WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 640, 250, 64, 48, 28
 
 
 def byte_unit(values: Sequence[float]) -> tuple[str, float]:
@@ -48,7 +48,7 @@ def _axis(top: float, unit: str) -> list[str]:
         label = f"{value:,.4g}"
         parts.append(f'<line x1="{LEFT}" x2="{WIDTH - 8}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>')
         parts.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{label}</text>')
-    parts.append(f'<text x="12" y="{TOP + 4}" class="unit">{html.escape(unit)}</text>')
+    parts.append(f'<text x="8" y="14" class="unit">{html.escape(unit)}</text>')
     return parts
 
 

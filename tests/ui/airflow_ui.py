@@ -33,12 +33,15 @@ ADMIN = "admin"
 DAG_COUNT = 7
 UNATTENDED = "kaltura_archiver_unattended"
 ATTACH_FILE = "ui-airflow.json"
+APPROVAL_SETTLE_SECONDS = 15
 
 YEAR = 365 * 24 * 3600
 ARCHIVE_TAG = "uitest"
 ARCHIVE_IDS = ("0_uiarch01", "0_uiarch02", "0_uiarch03")
 RESTORE_ID = "0_uirest01"
 PLAYED_ID = "0_uiplay01"
+FLOW_IDS = (*ARCHIVE_IDS, RESTORE_ID)
+"""The entries tagged ARCHIVE_TAG, which the archive flow's filter selects."""
 
 
 def _entry(entry_id: str, tags: list[str], age_years: float, size: int, **extra: Any) -> dict[str, Any]:
@@ -65,7 +68,7 @@ def ui_entries() -> list[dict[str, Any]]:
     entries = [
         _entry(i, [ARCHIVE_TAG, "lecture"], 2.0, 300_000 + n * 100_000) for n, i in enumerate(ARCHIVE_IDS)
     ]
-    entries.append(_entry(RESTORE_ID, ["uirestore"], 2.0, 2_500_000))
+    entries.append(_entry(RESTORE_ID, [ARCHIVE_TAG, "uirestore"], 2.0, 2_500_000))
     entries.append(
         _entry(PLAYED_ID, ["seminar"], 2.5, 1_200_000, plays=7, last_played_at=int(time.time()) - 86400)
     )
@@ -129,6 +132,54 @@ class Rest:
     def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
         path = f"/dags/{q(dag_id)}/dagRuns/{q(run_id)}/taskInstances"
         return list(self.call("GET", path, params={"limit": 200})["task_instances"])
+
+    def unpause(self, dag_id: str) -> None:
+        self.call(
+            "PATCH", f"/dags/{q(dag_id)}", json={"is_paused": False}, params={"update_mask": "is_paused"}
+        )
+
+    def trigger(self, dag_id: str, conf: dict[str, Any]) -> str:
+        run = self.call("POST", f"/dags/{q(dag_id)}/dagRuns", json={"logical_date": None, "conf": conf})
+        return str(run["dag_run_id"])
+
+    def run_state(self, dag_id: str, run_id: str) -> str:
+        return str(self.call("GET", f"/dags/{q(dag_id)}/dagRuns/{q(run_id)}")["state"])
+
+    def wait_run(self, dag_id: str, run_id: str, timeout: float = 300) -> str:
+        """Wait until the run finishes; its final state."""
+        return str(
+            self.wait(
+                lambda: (state := self.run_state(dag_id, run_id)) in ("success", "failed") and state,
+                timeout,
+                f"{dag_id} {run_id}",
+                2,
+            )
+        )
+
+    def awaiting_approval(self, dag_id: str, run_id: str, timeout: float = 300) -> None:
+        """Wait until the run's approval has waited for an answer a few seconds.
+
+        An answer that reaches the scheduler before the executor's report that the paused task's process
+        ended (5-6 s on a busy machine) makes Airflow 3.3.2 mark the task up for retry; the new try asks
+        again and the answered request refuses a second answer, so the run hangs (seen on this stack).
+        """
+        task = f"/dags/{q(dag_id)}/dagRuns/{q(run_id)}/taskInstances/approve"
+        self.wait(
+            lambda: self.call("GET", task)["state"] == "awaiting_input", timeout, f"{dag_id} approval", 1
+        )
+        time.sleep(APPROVAL_SETTLE_SECONDS)
+
+    def approve(self, dag_id: str, run_id: str, timeout: float = 300) -> None:
+        """Answer the run's approval with Approve once it waits for one."""
+        self.awaiting_approval(dag_id, run_id, timeout)
+        task = f"/dags/{q(dag_id)}/dagRuns/{q(run_id)}/taskInstances/approve"
+        self.call("PATCH", f"{task}/-1/hitlDetails", json={"chosen_options": ["Approve"], "params_input": {}})
+
+    def live_run(self, dag_id: str, conf: dict[str, Any]) -> str:
+        """Trigger a live run, approve it, wait for it; its final state."""
+        run_id = self.trigger(dag_id, {**conf, "dry_run": False})
+        self.approve(dag_id, run_id)
+        return self.wait_run(dag_id, run_id)
 
     def wait(self, check: Any, timeout: float, what: str, interval: float = 1.0) -> Any:
         """Call `check()` until it returns something truthy; fail after `timeout` seconds."""

@@ -7,7 +7,7 @@ from typing import Any
 
 from selenium.webdriver.common.by import By
 
-from tests.ui.airflow_ui import ARCHIVE_IDS, ARCHIVE_TAG, UiAirflow, q
+from tests.ui.airflow_ui import ARCHIVE_TAG, FLOW_IDS, UiAirflow, q
 from tests.ui.browser import Browser
 from tests.ui.test_trigger_form import DAG_ID, field, open_trigger_form, trigger_button, type_into
 
@@ -51,7 +51,7 @@ def wait_run(ui: UiAirflow, run_id: str, state: str = "success") -> dict[str, An
 def open_entry_log(browser: Browser, run_id: str, entry_id: str) -> str:
     """Open the run's mapped `archive_entry` list, click the entry id, return the log's text."""
     browser.open(f"/dags/{DAG_ID}/runs/{q(run_id)}/tasks/archive_entry/mapped")
-    for other in ARCHIVE_IDS:
+    for other in FLOW_IDS:
         browser.wait_text(other)
     browser.shot(f"archive_mapped_tasks_{run_id.split('__')[0]}")
     link = browser.wait_for(
@@ -64,7 +64,7 @@ def open_entry_log(browser: Browser, run_id: str, entry_id: str) -> str:
 
 
 def test_archive_dry_run_then_live_with_approval(browser: Browser, ui_airflow: UiAirflow) -> None:
-    entry = ARCHIVE_IDS[0]
+    entry = FLOW_IDS[0]
     dry_id = fill_filter(browser, ui_airflow, live=False)
     run = ui_airflow.rest().call("GET", f"/dags/{DAG_ID}/dagRuns/{q(dry_id)}")
     assert run["conf"]["created_before"] == 1.5 and run["conf"]["tag"] == [ARCHIVE_TAG], run["conf"]
@@ -78,11 +78,9 @@ def test_archive_dry_run_then_live_with_approval(browser: Browser, ui_airflow: U
     assert f"EXEC {entry}" not in log
 
     live_id = fill_filter(browser, ui_airflow, live=True)
-    rest = ui_airflow.rest()
-    approve = f"/dags/{DAG_ID}/dagRuns/{q(live_id)}/taskInstances/approve"
-    rest.wait(lambda: rest.call("GET", approve)["state"] == "awaiting_input", RUN_TIMEOUT, "the approval", 2)
+    ui_airflow.rest().awaiting_approval(DAG_ID, live_id, RUN_TIMEOUT)
     browser.open("/required_actions")
-    browser.wait_text("Archive these Kaltura entries to S3? (3 entries)")
+    browser.wait_text(f"Archive these Kaltura entries to S3? ({len(FLOW_IDS)} entries)")
     browser.shot("archive_required_actions")
     subject = browser.wait_for(
         lambda: next(
@@ -97,7 +95,7 @@ def test_archive_dry_run_then_live_with_approval(browser: Browser, ui_airflow: U
         "the live run's approval",
     )
     browser.click(subject)
-    for entry_id in ARCHIVE_IDS:
+    for entry_id in FLOW_IDS:
         browser.wait_text(entry_id)
     browser.click(browser.button("Approve"))
     browser.wait_text("Response received at")
@@ -109,5 +107,5 @@ def test_archive_dry_run_then_live_with_approval(browser: Browser, ui_airflow: U
     assert f"EXEC {entry} archive: add tag archived_to_s3" in log
     assert f"archived to s3://kaltura-archive/{entry}" in log
     assert "DRYRUN" not in log
-    for entry_id in ARCHIVE_IDS:
+    for entry_id in FLOW_IDS:
         assert "archived_to_s3" in ui_airflow.kaltura_control.entry(entry_id, sha256=False)["tags"]

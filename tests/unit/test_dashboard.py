@@ -8,7 +8,7 @@ import pytest
 
 from kaltura_archiver.costs import GB, Prices
 from kaltura_archiver.dashboard import build, verdict_counts, weekly
-from kaltura_archiver.dashboard_html import RequestNotice, RequestRow, render
+from kaltura_archiver.dashboard_html import RequestNotice, RequestRow, money, render
 from kaltura_archiver.svg_charts import byte_unit, human_bytes
 
 TB = 1024**4
@@ -58,6 +58,11 @@ def test_weekly_counts_live_runs_only() -> None:
     ]
     weeks = weekly(summaries)
     assert [(w.week, w.archived, w.restored) for w in weeks] == [("2026-11-23", 5, 0), ("2026-11-30", 0, 1)]
+
+
+def test_amounts_keep_four_significant_digits() -> None:
+    assert money(1234.5, "USD") == "1,234.50 USD" and money(0, "USD") == "0.00 USD"
+    assert money(0.0011557, "EUR") == "0.001156 EUR" and money(1.241e-05, "EUR") == "0.00001241 EUR"
 
 
 def test_units_fit_the_data() -> None:
