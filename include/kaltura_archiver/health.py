@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from kaltura_archiver.config import ArchiverSettings
-from kaltura_archiver.entry_state import S3ObjectLike, classify_entry, exemption, sizes_match
+from kaltura_archiver.entry_state import EntryState, S3ObjectLike, classify_entry, exemption, sizes_match
 from kaltura_archiver.records import EntryRecord, FlavorRecord, fmt_time
 
 HEALTH_COLUMNS: tuple[str, ...] = (
@@ -163,6 +163,12 @@ def check_health(
         verdict=verdict,
         state=classify_entry(entry, original, s3_object, settings).state.value,
     )
+
+
+def needs_repair(row: HealthRow) -> bool:
+    """True when repair has work: the entry is unhealthy, or changed since archival (a warning that
+    repair resolves by keeping the old copy and archiving the new version)."""
+    return row.verdict is Verdict.UNHEALTHY or row.state == EntryState.CHANGED_SINCE_ARCHIVAL.value
 
 
 def _kb(flavor: FlavorRecord) -> int:

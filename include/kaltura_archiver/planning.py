@@ -17,7 +17,7 @@ from typing import Any
 from kaltura_archiver.config import ArchiverSettings
 from kaltura_archiver.entry_state import EntryState, classify_entry, exemption
 from kaltura_archiver.filters import ACTION_STATUSES, YEAR_FIELDS, EntryFilter, years_ago
-from kaltura_archiver.health import Verdict, check_health
+from kaltura_archiver.health import check_health, needs_repair
 from kaltura_archiver.records import EntryRecord, FlavorRecord
 
 SELECTION_CRITERIA = (*YEAR_FIELDS, "plays", "category", "tag", "entry_ids")
@@ -144,8 +144,7 @@ def why_left_alone(
         return state, ""
     if operation is Operation.RESTORE:
         return state, "" if replaced else "not replaced"
-    verdict = check_health(entry, original, s3_object, settings).verdict
-    return state, "" if verdict is Verdict.UNHEALTHY else "healthy"
+    return state, "" if needs_repair(check_health(entry, original, s3_object, settings)) else "healthy"
 
 
 def plan_entries(

@@ -103,7 +103,9 @@ def test_command_line_starts_seeded_emulator(tmp_path: Path) -> None:
         running = RunningEmulator(url, PARTNER_ID, ADMIN_SECRET, EmulatorControl(url), tmp_path, None)  # type: ignore[arg-type]
         client = make_client(running)
         flt = KalturaMediaEntryFilter()
-        flt.statusIn = "-2,-1,0,1,2,4,7"
+        flt.statusIn = "-2,-1,0,1,2,4,7,virusScan.Infected,virusScan.ScanFailure"
+        flt.moderationStatusIn = "1,2,3,4,5,6"  # the seed has moderated and recycled entries too
+        flt.displayInSearchIn = "-2,0,1,2"
         assert client.media.list(flt, KalturaFilterPager(1)).totalCount == 300
     finally:
         process.terminate()

@@ -20,7 +20,7 @@ Anything else is reported as not repairable, with the reason.
 
 from __future__ import annotations
 
-from kaltura_archiver.health import Verdict, check_health
+from kaltura_archiver.health import check_health, needs_repair
 from kaltura_archiver.operations.context import OperationContext
 from kaltura_archiver.operations.outcome import EntryOutcome, Outcome
 from kaltura_archiver.operations.replace import swap_to_placeholder
@@ -52,7 +52,7 @@ def health_problem(ctx: OperationContext, state: LiveState) -> str | None:
     """Why the entry fails the health check (the health report's own rules), or None when it passes."""
     assert state.entry is not None
     row = check_health(state.entry, state.original, state.archive, ctx.settings)
-    return row.explanation if row.verdict is Verdict.UNHEALTHY else None
+    return row.explanation if needs_repair(row) else None
 
 
 def _repair(ctx: OperationContext, entry_id: str, log: StepLog, state: LiveState) -> EntryOutcome:
