@@ -15,6 +15,7 @@ from airflow.sdk.exceptions import AirflowException, TaskDeferred
 from kaltura_archiver.airflow.operators.entry_operations import (
     ArchiveEntryOperator,
     EntryOperationFailed,
+    EntryOperationRefused,
     RepairEntryOperator,
     ReplaceEntryOperator,
     RestoreEntryOperator,
@@ -142,19 +143,34 @@ def test_restore_operator_can_report_waiting_instead_of_deferring(h: Harness) ->
     assert h.settings.replaced_tag in h.tags(entry_id)
 
 
+class _PushedXComs:
+    """What a task instance is given to push: the outcome of a failed entry goes out before it raises."""
+
+    def __init__(self) -> None:
+        self.pushed: dict[str, Any] = {}
+
+    def xcom_push(self, key: str, value: Any) -> None:
+        self.pushed[key] = value
+
+
 def test_retryable_failure_raises_for_airflow_retries(h: Harness, s3_control: Any) -> None:
     entry_id = h.create()
     s3_control.add_fault("drop", operation="UploadPart")
     op = ArchiveEntryOperator(task_id="archive", entry_id=entry_id, dry_run=False)
+    ti = _PushedXComs()
     with pytest.raises(EntryOperationFailed):
-        op.execute({})
+        op.execute({"ti": ti})
+    assert ti.pushed["return_value"]["outcome"] == "failed"
     s3_control.clear_faults()
-    assert op.execute({})["outcome"] == "done"
+    assert op.execute({"ti": _PushedXComs()})["outcome"] == "done"
 
 
-def test_refusal_is_returned_not_raised(h: Harness) -> None:
+def test_refusal_fails_the_task_without_retries_and_keeps_the_outcome(h: Harness) -> None:
     entry_id = h.create()
-    result = ReplaceEntryOperator(task_id="replace", entry_id=entry_id, dry_run=False).execute({})
+    ti = _PushedXComs()
+    with pytest.raises(EntryOperationRefused):
+        ReplaceEntryOperator(task_id="replace", entry_id=entry_id, dry_run=False).execute({"ti": ti})
+    result = ti.pushed["return_value"]
     assert result["outcome"] == "failed" and result["details"].get("retryable") is not True
 
 
