@@ -23,6 +23,7 @@ from KalturaClient import KalturaClient, KalturaConfiguration
 from KalturaClient.exceptions import KalturaClientException, KalturaException
 from KalturaClient.Plugins.Core import KalturaFilterPager, KalturaFlavorAssetFilter, KalturaSessionType
 
+from kaltura_archiver.kaltura_lists import list_call
 from kaltura_archiver.kaltura_rules import MAX_IN_VALUES, MAX_PAGE_SIZE
 from kaltura_archiver.progress import CallCounter
 from kaltura_archiver.records import EntryRecord, FlavorRecord
@@ -398,5 +399,6 @@ def _multi_get_call(entry_ids: list[str]) -> Callable[[KalturaClient], Any]:
 def _flavor_list_call(
     flt: KalturaFlavorAssetFilter, pager: KalturaFilterPager
 ) -> Callable[[KalturaClient], Any]:
-    """A `KalturaApi.call` function listing flavors with this filter and pager."""
-    return lambda client: client.flavorAsset.list(flt, pager)
+    """A `KalturaApi.call` function listing flavors with this filter and pager (items read lean,
+    `kaltura_lists`)."""
+    return list_call("flavorasset", "list", "KalturaFlavorAssetListResponse", filter=flt, pager=pager)

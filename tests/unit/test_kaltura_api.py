@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from KalturaClient.exceptions import KalturaClientException, KalturaException
 
+from kaltura_archiver import kaltura_api
 from kaltura_archiver.kaltura_api import (
     KalturaApi,
     KalturaApiError,
@@ -180,7 +181,16 @@ def test_secret_and_ks_never_logged_or_raised(fake: FakeClient, caplog: pytest.L
     assert SECRET not in repr(api)
 
 
-def test_list_flavors_splits_ids_until_each_call_fits_one_page(fake: FakeClient) -> None:
+def serve_flavors(monkeypatch: pytest.MonkeyPatch, service: Any) -> None:
+    """Route KalturaApi's flavorAsset.list calls to a fake service (these tests check the id splitting)."""
+    monkeypatch.setattr(
+        kaltura_api, "_flavor_list_call", lambda flt, pager: lambda _client: service.list(flt, pager)
+    )
+
+
+def test_list_flavors_splits_ids_until_each_call_fits_one_page(
+    fake: FakeClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Kaltura's order among equal keys may change between calls, so page indexes are not used for
     several entries at once: the id list is split until each call's matches fit one page."""
     api, _ = make_api(fake)
@@ -198,7 +208,7 @@ def test_list_flavors_splits_ids_until_each_call_fits_one_page(fake: FakeClient)
             start = (pager.pageIndex - 1) * pager.pageSize
             return SimpleNamespace(totalCount=len(matches), objects=matches[start : start + pager.pageSize])
 
-    fake.flavorAsset = FlavorAsset()  # type: ignore[attr-defined]
+    serve_flavors(monkeypatch, FlavorAsset())
     out = api.list_flavors(["0_e0", "0_e1", "0_e2", "0_none"])
     assert all(page == 1 for _, page in requests)
     assert sum(len(v) for v in out.values()) == 1200
@@ -207,7 +217,7 @@ def test_list_flavors_splits_ids_until_each_call_fits_one_page(fake: FakeClient)
     assert api.counter.get("flavorAsset.list") == len(requests) == 5
 
 
-def test_list_flavors_one_call_per_500_ids(fake: FakeClient) -> None:
+def test_list_flavors_one_call_per_500_ids(fake: FakeClient, monkeypatch: pytest.MonkeyPatch) -> None:
     api, _ = make_api(fake)
     sizes: list[int] = []
 
@@ -216,7 +226,7 @@ def test_list_flavors_one_call_per_500_ids(fake: FakeClient) -> None:
             sizes.append(len(flt.entryIdIn.split(",")))
             return SimpleNamespace(totalCount=0, objects=[])
 
-    fake.flavorAsset = FlavorAsset()  # type: ignore[attr-defined]
+    serve_flavors(monkeypatch, FlavorAsset())
     api.list_flavors([f"0_{i:08d}" for i in range(1001)])
     assert sizes == [500, 500, 1]
 
