@@ -167,6 +167,8 @@ def main() -> int:
         print(f"  (someone played {len(played)} placeholder videos)")
         results.append(run_dag(env, "kaltura_restore", {**live, "years": 1}, logs))
         results.append(run_dag(env, "kaltura_health", {"tag": ["archived_to_s3"]}, logs))
+        env["AIRFLOW_VAR_KALTURA_ARCHIVER_VERIFY_SAMPLE_ENTRIES"] = "5"
+        results.append(run_dag(env, "kaltura_verify", {}, logs))
         # Stats history for the dashboard's charts: the account as of past weeks (before this demo's
         # archive runs), then the run dated the coming midnight, which covers today's work.
         for weeks_ago in STATS_HISTORY_WEEKS:
@@ -175,15 +177,13 @@ def main() -> int:
         tomorrow = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 86400))
         results.append(run_dag(env, "kaltura_stats", {}, logs, logical_date=tomorrow))
         results.append(run_dag(env, "kaltura_report", {"mode": "video", "people": True}, logs))
-        final, details = entry_states(stack, ids)
-        objects, size = archive_bytes(stack)
-        restored = [i for i in played if "flavors_deleted" not in str(details[i].get("tags"))]
-        env["AIRFLOW_VAR_KALTURA_ARCHIVER_VERIFY_SAMPLE_ENTRIES"] = "5"
-        results.append(run_dag(env, "kaltura_verify", {}, logs))
         asked = [i for i in placeholders if i not in played][:REQUESTED_PLACEHOLDERS]
         print(f"  (a help desk asks for {len(asked)} placeholders on the restore-request queue; starting a")
         print("   deployment whose triggerer watches it: PostgreSQL, Redis, scheduler, Celery workers ...)")
         requests = demo_event_restore(stack, DEMO_ROOT / "events", asked)
+        final, details = entry_states(stack, ids)
+        objects, size = archive_bytes(stack)
+        restored = [i for i in played if "flavors_deleted" not in str(details[i].get("tags"))]
     finally:
         stack.stop()
     print()
@@ -195,7 +195,7 @@ def main() -> int:
     print(f"  placeholders now               : {final.get('placeholder', 0)}")
     print(f"  restored after being played    : {len(restored)} of {len(played)} (waited for Glacier)")
     print(
-        f"  restored on request           : {len(requests['restored'])} of {len(asked)}; the run started"
+        f"  restored on request            : {len(requests['restored'])} of {len(asked)}; the run started"
         f" {requests['message_to_run_s']} s and the Glacier restore was requested"
         f" {requests['message_to_restore_request_s']} s after the message"
     )

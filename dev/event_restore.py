@@ -145,7 +145,24 @@ def start_watching_cluster(
     }.items():
         api.set_variable(key, value)
     api.set_paused("kaltura_restore_requests", False)
+    wait_for_watcher(cluster, timeout)
     return cluster
+
+
+WATCHER_POLLING = "SqsSensor checking for message on queue"
+"""What the Amazon provider's SqsSensorTrigger logs each time it polls (in the triggerer's log)."""
+
+
+def wait_for_watcher(cluster: AirflowCluster, timeout: float) -> None:
+    """Wait until the triggerer's log shows the queue watcher polling (the asset watcher is running)."""
+    log = cluster.root / "logs" / "triggerer.log"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        cluster.check_alive()
+        if log.exists() and WATCHER_POLLING in log.read_text(errors="replace"):
+            return
+        time.sleep(1)
+    raise TimeoutError(f"the triggerer did not start watching the queue within {timeout:.0f} s; see {log}")
 
 
 def demo_event_restore(
