@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -108,6 +109,13 @@ def _entry_status(value: Any) -> int | str:
     return entry_status(raw)
 
 
+@functools.lru_cache(maxsize=256)
+def _stored_form(tag: str) -> str:
+    """A tag as Kaltura stores it ('' when Kaltura drops it); asked for the same few tags per entry."""
+    found = normalize_tags([tag])
+    return found[0] if found else ""
+
+
 def fmt_time(value: datetime | None) -> str:
     """``YYYY-MM-DD HH:MM:SS`` in UTC, or empty for None (the report format)."""
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") if value else ""
@@ -162,8 +170,8 @@ class EntryRecord:
 
         Compared as Kaltura stores tags (`normalize_tags`: trimmed, lower-cased).
         """
-        wanted = normalize_tags([tag])
-        return bool(wanted) and wanted[0] in self.tags
+        wanted = _stored_form(tag)
+        return bool(wanted) and wanted in self.tags
 
     @property
     def is_ready(self) -> bool:
