@@ -18,6 +18,14 @@ without asking the API server). Each round runs `kaltura_archive` live with `dag
 Prints the medians over the tasks of a round, then the median over rounds with the spread, the
 ratio current/tree (target: setup <= 1/3) and the 1-minute load average before each round.
 
+`dag.test()` runs every task in one process, so what a process pays once (Python imports, the
+source files `inspect.stack()` reads, botocore's data files) is paid by the first task only. A
+deployment's worker runs each task in a process of its own: `--fresh N` also times, in N fresh
+interpreters per checkout, what one task's process pays to build its runtime (`build_runtime`,
+with Variables and connections from the environment, so no API request is counted here), its
+boto3 client and its Kaltura session, imports of our package included, called from an operator's
+`execute` as in a task.
+
     .venv/bin/python benchmarks/bench_task_setup.py [--entries 30] [--rounds 3] [--tree DIR]
 """
 
@@ -241,6 +249,48 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+FRESH_PROBE = """
+import json, sys, time, logging
+from airflow.sdk import BaseOperator
+
+class Probe(BaseOperator):
+    def execute(self, context):
+        started = time.perf_counter()
+        from kaltura_archiver.airflow.runtime import build_runtime
+
+        runtime = build_runtime("kaltura_default", "aws_default", logging.getLogger("probe"))
+        built = time.perf_counter()
+        runtime.store.client.meta.region_name
+        client = time.perf_counter()
+        runtime.api.session_info()
+        session = time.perf_counter()
+        return {"runtime": built - started, "s3_client": client - built, "session": session - client,
+                "total": session - started}
+
+print(json.dumps(Probe(task_id="probe").execute({})))
+"""
+
+
+def fresh_setup(tree: Path, kaltura: str, s3: str) -> dict[str, float]:
+    """What one task's own process pays for its runtime, S3 client and Kaltura session (see --fresh)."""
+    from tests.fixtures.dag_stack import kaltura_connection_json
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW_CONN_", "AIRFLOW_VAR_"))}
+    env.update(BENCH_AWS)
+    env["PYTHONPATH"] = os.pathsep.join([str(tree / "include"), str(REPO)])
+    env["AIRFLOW_CONN_KALTURA_DEFAULT"] = kaltura_connection_json(kaltura, PARTNER, SECRET)
+    env["AIRFLOW_CONN_AWS_DEFAULT"] = json.dumps(
+        {"conn_type": "aws", "login": "bench", "password": "bench-secret", "extra": {"endpoint_url": s3}}
+    )
+    env["AIRFLOW_VAR_KALTURA_ARCHIVER_BUCKET"] = "bench-fresh"
+    out = subprocess.run(
+        [sys.executable, "-c", FRESH_PROBE], capture_output=True, text=True, env=env, check=False
+    )
+    if out.returncode != 0:
+        raise SystemExit(f"fresh probe failed:\n{out.stderr[-3000:]}")
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
 def _run_child(label: str, tree: Path, args: argparse.Namespace, kaltura: str, s3: str, round_: int) -> Any:
     work = Path(tempfile.mkdtemp(prefix=f"bench-setup-{label}-"))
     from dev.local_airflow import airflow_environment
@@ -282,6 +332,7 @@ def main() -> None:
     parser.add_argument("--kaltura", default="")
     parser.add_argument("--s3", default="")
     parser.add_argument("--round", type=int, default=0)
+    parser.add_argument("--fresh", type=int, default=5, help="fresh-process probes per checkout (0: none)")
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(args)))
@@ -301,7 +352,11 @@ def main() -> None:
             log_path=Path(tmp) / "k.log",
         )
         s3_proc, s3 = start_s3_server(log_path=Path(tmp) / "s3.log")
+        fresh: dict[str, list[dict[str, float]]] = {label: [] for label in trees}
         try:
+            for probe in range(args.fresh):
+                for label in list(trees) if probe % 2 == 0 else list(reversed(trees)):
+                    fresh[label].append(fresh_setup(trees[label], kaltura, s3))
             for round_ in range(args.rounds):
                 loads.append(os.getloadavg()[0])
                 labels = list(trees) if round_ % 2 == 0 else list(reversed(trees))
@@ -325,6 +380,8 @@ def main() -> None:
     listed = ", ".join(f"{x:.1f}" for x in loads)
     print(f"load average (1 min) before each round: {listed} on {os.cpu_count()} CPUs")
     for label, runs in results.items():
+        if not runs:
+            continue
         setup = [r["setup_s"] for r in runs]
         whole = [r["task_s"] for r in runs]
         api = [r["api_per_task"] for r in runs]
@@ -334,7 +391,20 @@ def main() -> None:
             f" execution-API requests {_spread(api, '.1f')};"
             f" Kaltura sessions {_spread(sessions, '.2f')} per task"
         )
-    if "tree" in results:
+    for label, probes in fresh.items():
+        if probes:
+            parts = ", ".join(
+                f"{part} {statistics.median(p[part] for p in probes):.3f} s"
+                for part in ("runtime", "s3_client", "session")
+            )
+            total = [p["total"] for p in probes]
+            print(f"{label:8s} one task's own process ({len(probes)} probes): {_spread(total)} s ({parts})")
+    if all(fresh.values()) and "tree" in fresh:
+        ratio = statistics.median(p["total"] for p in fresh["current"]) / statistics.median(
+            p["total"] for p in fresh["tree"]
+        )
+        print(f"fresh-process setup ratio current/tree {ratio:.2f} (plus the execution-API requests above)")
+    if "tree" in results and results["tree"]:
         ratios = [
             c["setup_s"] / t["setup_s"] for c, t in zip(results["current"], results["tree"], strict=True)
         ]
