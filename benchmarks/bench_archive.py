@@ -86,7 +86,8 @@ def child_archive(args: argparse.Namespace) -> dict[str, Any]:
     )
     api = _api(args)
     store = ArchiveStore(s3_client(args.s3), args.bucket, settings)
-    ctx = OperationContext(api, store, settings, live=True, download_chunk_bytes=args.chunk_kb * 1024)
+    chunking = {"download_chunk_bytes": args.chunk_kb * 1024} if args.chunk_kb else {}
+    ctx = OperationContext(api, store, settings, live=True, **chunking)
     started, cpu = time.monotonic(), _cpu_seconds()
     result = archive_entry(ctx, args.entry_id)
     seconds = time.monotonic() - started
@@ -183,7 +184,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mb", type=int, default=1024)
     parser.add_argument("--part-mb", type=int, default=16)
-    parser.add_argument("--chunk-kb", type=int, default=1024, help="download chunk size")
+    parser.add_argument(
+        "--chunk-kb", type=int, default=0, help="download chunk size (default: the archiver's)"
+    )
     parser.add_argument("--rounds", "--repeat", type=int, default=5, help="rounds; medians printed")
     parser.add_argument("--tree", default="", help="run the archive child on this checkout's package")
     parser.add_argument("--bucket", default="bench-archive")

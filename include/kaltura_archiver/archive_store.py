@@ -33,8 +33,11 @@ A crash before 3 leaves no object (an orphaned upload that `abort_orphaned_uploa
 maybe a stale manifest the next upload overwrites); after 3, object and manifest agree and
 `verify_object` proves it.  A lost answer to step 3 (S3 then says NoSuchUpload to the retry) is
 accepted when the object in place verifies.  Archives are never deleted by this module.
-Parts go up from a small thread pool (`upload_concurrency`, default 4), so memory stays within
-(upload_concurrency + 2) x part size plus one incoming chunk, whatever the content size.
+Parts go up from a small thread pool (`upload_concurrency`, default 4) out of part buffers that
+are filled in place and reused once their part is uploaded and hashed, so memory stays within
+(upload_concurrency + 1) x part size plus one incoming chunk, whatever the content size, and no
+new part-sized buffer is allocated per part (with glibc's mmap threshold pinned for flat memory,
+each would cost its pages' faults again).
 
 Every byte is hashed once with SHA-256 (the manifest's proof, compared with restores and Kaltura's
 copy) and once with CRC32C (transport integrity, the cheapest checksum S3 offers, hardware
@@ -220,7 +223,7 @@ def composite_sha256(part_digests: Iterable[bytes]) -> str:
     return f"{base64.b64encode(combined).decode()}-{len(digests)}"
 
 
-def crc32c_bytes(data: bytes | memoryview) -> bytes:
+def crc32c_bytes(data: bytes | bytearray | memoryview) -> bytes:
     """The CRC32C of `data` as S3 sends it: 4 bytes, big-endian."""
     return int(crc32c.crc32c(data)).to_bytes(4, "big")
 
@@ -541,8 +544,8 @@ class ArchiveStore:
         `file_ext` (the original's extension) and `previous_versions` (earlier archives of the entry,
         see `keep_previous_version`) go into the manifest as they are.
 
-        Memory holds the part being filled, the part being hashed and at most `upload_concurrency`
-        parts in flight (each settings.part_size_bytes) and one incoming chunk.  On any failure the multipart
+        Memory holds the part buffer being filled and at most `upload_concurrency` parts in flight
+        (each settings.part_size_bytes, reused) and one incoming chunk.  On any failure the multipart
         upload is aborted and the error raised; a completed object that fails verification is
         left in place (archives are never deleted) and ArchiveVerificationError is raised.
         """
@@ -565,29 +568,42 @@ class ArchiveStore:
         started = time.monotonic()
         pool = ThreadPoolExecutor(max_workers=self.upload_concurrency, thread_name_prefix="s3-part")
         hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256")
-        in_flight: deque[Future[_Part]] = deque()
-        hashing: deque[Future[None]] = deque()
+        in_flight: deque[tuple[Future[_Part], Future[None], bytearray | None]] = deque()
         parts: list[_Part] = []
+        free: list[bytearray] = []
         try:
             whole = hashlib.sha256()
-            pending: list[bytes | memoryview] = []
-            pending_size = 0
             total = 0
             submitted = 0
 
-            def submit(data: bytes) -> None:
+            def settle_oldest() -> None:
+                uploaded, hashed, buffer = in_flight.popleft()
+                parts.append(uploaded.result())
+                hashed.result()
+                if buffer is not None:
+                    free.append(buffer)
+
+            def submit(buffer: bytearray, size: int) -> None:
                 nonlocal submitted
                 submitted += 1
                 while len(in_flight) >= self.upload_concurrency:
-                    parts.append(in_flight.popleft().result())
-                while hashing:
-                    hashing.popleft().result()
-                hashing.append(hasher.submit(whole.update, data))
-                in_flight.append(pool.submit(self._upload_part, entry_id, upload_id, submitted, data))
+                    settle_oldest()
+                # a full part goes out as its buffer; the last, shorter one as a copy of its bytes
+                data: bytes | bytearray = buffer if size == len(buffer) else bytes(memoryview(buffer)[:size])
+                hashed = hasher.submit(whole.update, data)  # one thread: the parts in order
+                uploaded = pool.submit(self._upload_part, entry_id, upload_id, submitted, data)
+                in_flight.append((uploaded, hashed, buffer if data is buffer else None))
+                if data is not buffer:
+                    free.append(buffer)
                 if submitted % 16 == 0:
                     elapsed = max(time.monotonic() - started, 1e-6)
                     say(f"{entry_id}: {submitted} parts, {total} bytes, {total / elapsed / 1e6:.1f} MB/s")
 
+            def take() -> bytearray:
+                return free.pop() if free else bytearray(part_size)
+
+            current, filled = take(), 0
+            target = memoryview(current)  # filled through a view: bytearray slice assignment allocates
             for chunk in chunks:
                 if not chunk:
                     continue
@@ -597,27 +613,22 @@ class ArchiveStore:
                         f"{entry_id}: the source sent more than the expected {expected_size} bytes"
                     )
                 view = memoryview(chunk)
-                while pending_size + len(view) >= part_size:
-                    take = part_size - pending_size
-                    pending.append(view[:take])
-                    part = b"".join(pending)
-                    pending, pending_size, view = [], 0, view[take:]
-                    submit(part)
-                    del part
-                if len(view):
-                    pending.append(view)
-                    pending_size += len(view)
+                while len(view):
+                    n = min(part_size - filled, len(view))
+                    target[filled : filled + n] = view[:n]
+                    filled, view = filled + n, view[n:]
+                    if filled == part_size:
+                        submit(current, filled)
+                        current, filled = take(), 0
+                        target = memoryview(current)
             if expected_size is not None and total != expected_size:
                 raise StreamSizeMismatch(
                     f"{entry_id}: the source ended after {total} bytes, {expected_size} were expected"
                 )
-            if pending_size or not submitted:
-                submit(b"".join(pending))
-            pending = []
+            if filled or not submitted:
+                submit(current, filled)
             while in_flight:
-                parts.append(in_flight.popleft().result())
-            while hashing:
-                hashing.popleft().result()
+                settle_oldest()
             parts.sort(key=lambda p: p.number)
             manifest = ArchiveManifest(
                 entry_id=entry_id,
@@ -639,8 +650,8 @@ class ArchiveStore:
             self._write_manifest(manifest)
             done = self._complete(entry_id, upload_id, parts, manifest)
         except BaseException as exc:
-            for future in in_flight:
-                future.cancel()
+            for uploading, _hashing, _buffer in in_flight:
+                uploading.cancel()
             pool.shutdown(wait=True, cancel_futures=True)
             hasher.shutdown(wait=True, cancel_futures=True)
             self._abort(entry_id, upload_id, say)
@@ -692,7 +703,7 @@ class ArchiveStore:
             stored = self.verify_object(entry_id, manifest)
             return {"ETag": stored.etag, "VersionId": stored.version_id}
 
-    def _upload_part(self, entry_id: str, upload_id: str, number: int, data: bytes) -> _Part:
+    def _upload_part(self, entry_id: str, upload_id: str, number: int, data: bytes | bytearray) -> _Part:
         crc = crc32c_bytes(data)
         checksum = base64.b64encode(crc).decode()
         self._count("UploadPart")
