@@ -19,7 +19,14 @@ from dev.local_airflow import PROJECT_ROOT
 
 DAGS_FOLDER = PROJECT_ROOT / "dags"
 ACTION_DAGS = ("kaltura_archive", "kaltura_replace", "kaltura_restore", "kaltura_repair")
-ALL_DAGS = (*ACTION_DAGS, "kaltura_health", "kaltura_report", "kaltura_stats")
+ALL_DAGS = (
+    *ACTION_DAGS,
+    "kaltura_health",
+    "kaltura_report",
+    "kaltura_stats",
+    "kaltura_restore_requests",
+    "kaltura_verify",
+)
 POLL_FIELDS = ("ready_poll_interval", "glacier_poll_interval")
 
 
