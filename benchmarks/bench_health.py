@@ -98,7 +98,7 @@ def run_health(kaltura_url: str, s3_url: str, out: Path, concurrency: int) -> di
     )
     settings = ArchiverSettings(bucket=BUCKET)
     store = ArchiveStore(s3_client(s3_url), BUCKET, settings, calls=lambda op: counter.add(f"s3.{op}"))
-    selector = Selector(api, settings, inventory=store.inventory)
+    selector = Selector(api, settings, inventory=store.inventory, prepare_inventory=store.list_bucket)
     started = time.monotonic()
     result = write_health(selector, EntryFilter(max_entries=-1), REFERENCE, out, concurrency=concurrency)
     wall = time.monotonic() - started

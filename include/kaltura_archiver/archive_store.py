@@ -355,6 +355,10 @@ class ArchiveStore:
             )
         return result
 
+    def list_bucket(self) -> None:
+        """List the bucket now for the inventories to come (a bulk audit does it while Kaltura is read)."""
+        self._full_listing()
+
     def refresh(self) -> None:
         """Forget the cached bucket listing (the next big inventory lists again)."""
         self._listing = None

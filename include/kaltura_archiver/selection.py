@@ -130,8 +130,12 @@ class Selector:
         settings: ArchiverSettings,
         inventory: InventoryFn | None = None,
         log: logging.Logger = logger,
+        prepare_inventory: Callable[[], object] | None = None,
     ) -> None:
-        """``inventory`` is ``ArchiveStore.inventory`` (or None to skip S3, e.g. for list and count)."""
+        """``inventory`` is ``ArchiveStore.inventory`` (or None to skip S3, e.g. for list and count);
+        ``prepare_inventory`` (``ArchiveStore.list_bucket``) is run in the background when a bulk
+        audit starts, so the bucket is listed while Kaltura is read."""
+        self.prepare_inventory = prepare_inventory
         self.live_plays = False
         self.api = api
         self.settings = settings
@@ -462,6 +466,13 @@ class Selector:
             )
         return views
 
+    def _prepare_inventory(self) -> None:
+        try:
+            if self.prepare_inventory is not None:
+                self.prepare_inventory()
+        except Exception as exc:  # noqa: BLE001 - the first page's inventory lists again and raises
+            self.log.warning("listing the bucket ahead failed (%s); it is listed with the first page", exc)
+
     def iter_views(
         self,
         flt: EntryFilter,
@@ -481,6 +492,8 @@ class Selector:
             progress = ProgressReporter(operation, total, flt.page_size, self.counter, self.log)
         states: Counter[str] = Counter()
         exempt = 0
+        if concurrency > 1 and self.prepare_inventory is not None and self.inventory is not None:
+            threading.Thread(target=self._prepare_inventory, name="s3-listing", daemon=True).start()
         pages = self.iter_pages(flt, reference, bounded, concurrency)
         enriched = (
             _ordered_map(lambda page: self.enrich(page, flavors), pages, concurrency)

@@ -206,6 +206,21 @@ def test_old_tool_archive_has_no_manifest(s3_bucket: tuple[Any, str]) -> None:
     assert head is not None and head.storage_class == "GLACIER" and head.checksum_sha256 is None
 
 
+def test_bucket_listed_ahead_serves_the_inventories(s3_bucket: tuple[Any, str]) -> None:
+    """A bulk audit lists the bucket in the background first; its inventories then cost no call."""
+    client, bucket = s3_bucket
+    ids = [f"0_ahead{i:03d}" for i in range(30)]
+    for entry_id in ids[:20]:
+        client.put_object(Bucket=bucket, Key=entry_id, Body=b"x" * 10)
+    calls: dict[str, int] = {}
+    store = ArchiveStore(client, bucket, SETTINGS, calls=calls)
+    store.list_bucket()
+    listed = calls["ListObjectsV2"]
+    found = store.inventory(ids)
+    assert calls["ListObjectsV2"] == listed
+    assert sorted(k for k, v in found.items() if v is not None) == ids[:20]
+
+
 def test_glacier_restore_really_waits(s3_bucket: tuple[Any, str], s3_control: S3DevControl) -> None:
     client, bucket = s3_bucket
     s3_control.set_config(glacier_restore_seconds=2)

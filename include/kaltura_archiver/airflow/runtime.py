@@ -73,7 +73,13 @@ def build_runtime(
     api = KalturaHook(kaltura_conn_id).get_api(counter=counter)
     s3_client = LazyS3Client(aws_conn_id) if with_s3 else None
     store = ArchiveStore(s3_client, settings.bucket, settings, calls=lambda op: counter.add(f"s3.{op}"))
-    selector = Selector(api, settings, inventory=store.inventory if with_s3 else None, log=log)
+    selector = Selector(
+        api,
+        settings,
+        inventory=store.inventory if with_s3 else None,
+        log=log,
+        prepare_inventory=store.list_bucket if with_s3 else None,
+    )
     return TaskRuntime(settings, api, store, selector, counter, s3_client)
 
 
