@@ -6,15 +6,21 @@ Its step log gets a hook that counts state-changing steps across the whole task 
 resumes with a fresh step log) and, just before step `kill_at`, kills the process: SIGKILL sent to
 itself, or `os._exit` (no cleanup, no finally blocks, no XCom). `kill_at` equal to the number of
 steps kills it after the last step, before the task could report. The parent only waits.
+
+Children fork from a multiprocessing fork server, never from the test process: the test process
+runs the emulator and the S3 server in threads, and a fork taken while one of them holds a lock
+(a log handler's, stdout's) leaves the child waiting on it for ever. The fork server is single
+threaded and has the operators imported already; each child gets the parent's environment of the
+moment (the connections and Variables a test set).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import multiprocessing
 import os
 import signal
-import sys
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +28,13 @@ from pathlib import Path
 from typing import Any
 
 KILLED_EXIT = 137
+CHILD_PRELOAD = [
+    "kaltura_archiver.airflow.operators.entry_operations",
+    "kaltura_archiver.airflow.operators.restore_requests",
+    "airflow.sdk.exceptions",
+]
+_forkserver = multiprocessing.get_context("forkserver")
+_forkserver.set_forkserver_preload(CHILD_PRELOAD)
 
 
 @dataclass(frozen=True)
@@ -130,40 +143,48 @@ def run_in_child(operation: str, entry_id: str, kill_at: int | None = None, hard
     return run_children([(operation, entry_id, kill_at, hard)])[0]
 
 
+def _in_environment(env: dict[str, str], target: Any, *args: Any) -> None:
+    os.environ.clear()
+    os.environ.update(env)
+    target(*args)
+
+
+def start_child(target: Any, *args: Any) -> Any:
+    """Start `target(*args)` (a module-level function) in a child of the fork server, with this
+    process's environment of the moment; returns the started multiprocessing Process."""
+    child = _forkserver.Process(target=_in_environment, args=(dict(os.environ), target, *args), daemon=True)
+    child.start()
+    return child
+
+
+def _child_main(operation: str, entry_id: str, kill_at: int | None, hard: bool, report: Path) -> None:
+    try:
+        _run_task(operation, entry_id, kill_at, hard, report)
+    except BaseException as err:  # noqa: BLE001 - reported to the parent through the report file
+        report.write_text(json.dumps({"steps": [], "outcome": None, "error": repr(err)}))
+        os._exit(1)
+
+
 def run_children(specs: list[tuple[str, str, int | None, bool]]) -> list[ChildRun]:
-    """Fork one child per (operation, entry_id, kill_at, hard) at once, wait for all, report each."""
+    """Start one child per (operation, entry_id, kill_at, hard) at once, wait for all, report each."""
     with tempfile.TemporaryDirectory(prefix="safety-crash-") as tmp:
-        started: list[tuple[int, Path]] = []
+        started: list[tuple[Any, Path]] = []
         for number, (operation, entry_id, kill_at, hard) in enumerate(specs):
             report = Path(tmp) / f"report-{number}.json"
             report.write_text(json.dumps({"steps": [], "outcome": None, "error": None}))
-            sys.stdout.flush()
-            sys.stderr.flush()
-            pid = os.fork()
-            if pid == 0:
-                code = 0
-                try:
-                    _run_task(operation, entry_id, kill_at, hard, report)
-                except BaseException as err:  # noqa: BLE001 - the child must never return into the parent
-                    report.write_text(json.dumps({"steps": [], "outcome": None, "error": repr(err)}))
-                    code = 1
-                finally:
-                    os._exit(code)
-            started.append((pid, report))
+            started.append((start_child(_child_main, operation, entry_id, kill_at, hard, report), report))
         runs = []
-        for (pid, report), (operation, entry_id, kill_at, _hard) in zip(started, specs, strict=True):
-            _, status = os.waitpid(pid, 0)
+        for (child, report), (operation, entry_id, kill_at, _hard) in zip(started, specs, strict=True):
+            child.join()
+            code = child.exitcode if child.exitcode is not None else 0
             data = json.loads(report.read_text() or "{}")
-            killed = os.WIFSIGNALED(status) or (
-                os.WIFEXITED(status) and os.WEXITSTATUS(status) == KILLED_EXIT
-            )
             runs.append(
                 ChildRun(
                     entry_id=entry_id,
                     operation=operation,
                     kill_at=kill_at,
-                    killed=killed,
-                    exit_code=-os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status),
+                    killed=code in (-signal.SIGKILL, KILLED_EXIT),
+                    exit_code=code,
                     steps=list(data.get("steps") or []),
                     outcome=data.get("outcome"),
                     error=data.get("error"),

@@ -15,7 +15,7 @@ import signal
 from collections.abc import Iterator
 from typing import Any
 
-from dev.safety.crash import ChildRun, run_children, run_in_child
+from dev.safety.crash import ChildRun, run_children, run_in_child, start_child
 
 
 def bucket_state(s3: Any, bucket: str) -> dict[str, tuple[str, int, str]]:
@@ -43,25 +43,25 @@ def kill_requested_restores(
     return reference, run_children(specs)
 
 
+def _verify_killed_after_first_chunk(entry_id: str) -> None:
+    from kaltura_archiver.airflow.operators.verify import load_limits
+    from kaltura_archiver.airflow.runtime import build_runtime
+    from kaltura_archiver.verification import verify_entry
+
+    runtime = build_runtime("kaltura_default", "aws_default", logging.getLogger("safety"))
+
+    def chunks(key: str) -> Iterator[bytes]:
+        for chunk in runtime.store.open_stream(key):
+            yield chunk
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    verify_entry(runtime.store, entry_id, load_limits(), chunks=chunks)
+    os._exit(3)
+
+
 def kill_verification_mid_stream(entry_id: str) -> int:
-    """Verify `entry_id` (connections from AIRFLOW_CONN_*) in a forked child killed after its first
-    chunk; returns the child's exit status (a signal number as a negative value)."""
-    pid = os.fork()
-    if pid == 0:  # the child: never returns
-        try:
-            from kaltura_archiver.airflow.operators.verify import load_limits
-            from kaltura_archiver.airflow.runtime import build_runtime
-            from kaltura_archiver.verification import verify_entry
-
-            runtime = build_runtime("kaltura_default", "aws_default", logging.getLogger("safety"))
-
-            def chunks(key: str) -> Iterator[bytes]:
-                for chunk in runtime.store.open_stream(key):
-                    yield chunk
-                    os.kill(os.getpid(), signal.SIGKILL)
-
-            verify_entry(runtime.store, entry_id, load_limits(), chunks=chunks)
-        finally:
-            os._exit(3)
-    _pid, status = os.waitpid(pid, 0)
-    return -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+    """Verify `entry_id` (connections from AIRFLOW_CONN_*) in a child killed after its first chunk;
+    returns the child's exit code (a signal number as a negative value)."""
+    child = start_child(_verify_killed_after_first_chunk, entry_id)
+    child.join()
+    return child.exitcode

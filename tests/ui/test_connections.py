@@ -33,8 +33,13 @@ def press_test(browser: Browser, conn_id: str) -> str:
     browser.click(browser.button("Test Connection", within=row))
 
     def answer() -> str | None:
+        """The last toast's text, once its description (the hook's message) is shown, not its title only."""
         toasts = browser.driver.find_elements(By.CSS_SELECTOR, "[data-scope=toast][data-part=root]")
-        texts = [t.text for t in toasts if t.text.strip()]
+        texts = [
+            t.text
+            for t in toasts
+            if any(d.text.strip() for d in t.find_elements(By.CSS_SELECTOR, "[data-part=description]"))
+        ]
         return texts[-1] if texts else None
 
     text = browser.wait_for(answer, 60, f"the answer of Test on {conn_id}")
