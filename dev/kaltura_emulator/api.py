@@ -93,6 +93,7 @@ class Api:
             ("flavorasset", "getdownloadurl"): self.flavor_url,
             ("uploadtoken", "add"): self.uploads.add,
             ("uploadtoken", "get"): self.uploads.get,
+            ("uploadtoken", "list"): self.uploads.list_tokens,
             ("uploadtoken", "delete"): self.uploads.delete,
             ("uploadtoken", "upload"): self.uploads.upload,
             ("thumbasset", "generate"): self.thumb_generate,

@@ -14,6 +14,15 @@ Follows api_v3/services/UploadTokenService.php and alpha/apps/kaltura/lib/kUploa
 * fileSize is only checked with autoFinalize (UPLOAD_TOKEN_MISSING_FILE_SIZE on add without it).
 * On the final chunk, with the partner file-type restriction on, a restricted file deletes the token
   (kFlowHelper::handleUploadFailed) and the call fails with UPLOAD_TOKEN_FILE_TYPE_RESTRICTED_FOR_UPLOAD.
+* uploadToken.list (UploadTokenService::listAction, KalturaUploadTokenBaseFilter, UploadTokenPeer): the
+  filters idEqual, idIn, userIdEqual, statusEqual, statusIn, fileNameEqual, fileSizeEqual; DELETED
+  tokens never show; a user (non-admin) KS sees only its own tokens; fileNameEqual without a status
+  filter means statusIn PENDING,PARTIAL,FULL, and with statusEqual PARTIAL only tokens updated within
+  the maximum resume time; orderBy +createdAt / -createdAt (anything else is ignored; equal keys in no
+  fixed order); without orderBy the primary key's order (the random id, not creation order); the
+  usual pager with totalCount before paging.
+* fileName is kept to 256 characters (upload_token.file_name varchar(256) under sql_mode '':
+  deployment/base/sql/01.kaltura_ce_tables.sql), so a longer name never matches fileNameEqual.
 * media.addContent with a token that is not FULL is accepted (KalturaUploadedFileTokenResource::toObject
   marks the resource not ready): the entry goes IMPORT with an IMPORTING source flavor attached to the
   token, and the upload's final chunk brings the content in (kFlowHelper::handleUploadFinished).
@@ -22,11 +31,12 @@ Follows api_v3/services/UploadTokenService.php and alpha/apps/kaltura/lib/kUploa
 from __future__ import annotations
 
 import os
+import random
 import sqlite3
 import time
 from typing import IO, TYPE_CHECKING, Any
 
-from dev.kaltura_emulator import filetypes, store
+from dev.kaltura_emulator import filetypes, search, store
 from dev.kaltura_emulator.errors import KalturaAPIError
 from dev.kaltura_emulator.store import Store
 from dev.kaltura_emulator.wire import Params
@@ -43,11 +53,14 @@ UPLOAD_PENDING, UPLOAD_PARTIAL, UPLOAD_FULL, UPLOAD_CLOSED, UPLOAD_TIMED_OUT, UP
     5,
 )
 MAX_RESUME_TIME = 604_800  # UploadTokenService::DEFAULT_UPLOAD_TOKEN_MAX_RESUME_TIME
+FILE_NAME_MAX = 256  # upload_token.file_name varchar(256), deployment/base/sql/01.kaltura_ce_tables.sql
+SESSION_ADMIN = 2
+_ORDER_COLUMNS = {"createdAt": "created_at"}
 WAIT_STEP = 0.2
 
 
 class Uploads:
-    """uploadToken.add / get / delete / upload and attaching tokens to entries."""
+    """uploadToken.add / get / list / delete / upload and attaching tokens to entries."""
 
     def __init__(self, db: Store, partner_id: int) -> None:
         self.db = db
@@ -101,7 +114,7 @@ class Uploads:
                 (
                     token_id,
                     UPLOAD_PENDING,
-                    token.get_str("fileName") or "",
+                    (token.get_str("fileName") or "")[:FILE_NAME_MAX],
                     None if size is None else int(size),
                     int(auto),
                     ctx.session.user_id if ctx.session else "",
@@ -115,6 +128,49 @@ class Uploads:
         """uploadToken.get."""
         with self.db.lock:
             return self.token_object(self.token_row(p.get_str("uploadTokenId", required=True)), ctx)
+
+    def list_tokens(self, ctx: CallContext, p: Params) -> dict[str, Any]:
+        """uploadToken.list with a KalturaUploadTokenFilter and a pager (see the module docstring)."""
+        flt = p.obj("filter") or Params({})
+        conditions: list[str] = ["status != ?"]
+        args: list[Any] = [UPLOAD_DELETED]
+        if ctx.session is None or ctx.session.session_type != SESSION_ADMIN:
+            conditions.append("user_id = ?")
+            args.append(ctx.session.user_id if ctx.session else "")
+        for key, column in (
+            ("idEqual", "id"),
+            ("userIdEqual", "user_id"),
+            ("statusEqual", "status"),
+            ("fileNameEqual", "file_name"),
+            ("fileSizeEqual", "file_size"),
+        ):
+            value = flt.get_str(key)
+            if value:
+                conditions.append(f"{column} = ?")
+                args.append(_filter_value(column, value))
+        statuses = flt.get_str("statusIn")
+        by_name = flt.get_str("fileNameEqual")
+        if by_name and not flt.get_str("statusEqual") and not statuses:
+            statuses = f"{UPLOAD_PENDING},{UPLOAD_PARTIAL},{UPLOAD_FULL}"
+        for column, text in (("id", flt.get_str("idIn")), ("status", statuses)):
+            values = search.in_values(text)
+            if values:
+                conditions.append(f"{column} IN ({','.join('?' * len(values))})")
+                args.extend(_filter_value(column, v) for v in values)
+        if by_name and flt.get_str("statusEqual") == str(UPLOAD_PARTIAL):
+            conditions.append("updated_at >= ?")
+            args.append(int(self.db.now()) - MAX_RESUME_TIME)
+        size, index = search.pager_values(p.obj("pager"))
+        where = " AND ".join(conditions)
+        with self.db.lock:
+            total = self.db.count("upload_tokens", where, args)
+            rows = self.db.conn.execute(
+                f"SELECT * FROM upload_tokens WHERE {where} ORDER BY {_token_order(flt.get_str('orderBy'))}"  # noqa: S608
+                " LIMIT ? OFFSET ?",
+                [*args, size, (index - 1) * size],
+            ).fetchall()
+            objects = [self.token_object(row, ctx) for row in rows]
+        return {"objectType": "KalturaUploadTokenListResponse", "objects": objects, "totalCount": total}
 
     def delete(self, ctx: CallContext, p: Params) -> None:
         """uploadToken.delete."""
@@ -156,7 +212,10 @@ class Uploads:
             row = self._writable(token_id)
             token_name = row["file_name"] or part_name
             if not row["file_name"]:
-                conn.execute("UPDATE upload_tokens SET file_name = ? WHERE id = ?", (part_name, token_id))
+                conn.execute(
+                    "UPDATE upload_tokens SET file_name = ? WHERE id = ?",
+                    (part_name[:FILE_NAME_MAX], token_id),
+                )
             size = _stream_size(data)
             if size == 0 and not final and resume_at > 0:
                 return self.token_object(self.token_row(token_id), ctx)
@@ -313,6 +372,34 @@ class Uploads:
 def token_extension(token: sqlite3.Row) -> str:
     """The extension of a token's upload file (tokens of older data dirs: from their fileName)."""
     return str(token["file_ext"] or filetypes.extension_of(token["file_name"]) or filetypes.NO_EXTENSION)
+
+
+def _filter_value(column: str, value: str) -> Any:
+    """A filter value as the column stores it (statuses and sizes are numbers)."""
+    if column == "status":
+        return search.status_value(value)
+    if column == "file_size":
+        try:
+            return int(float(value))
+        except ValueError:
+            return value
+    return value
+
+
+def _token_order(order_by: str | None) -> str:
+    """ORDER BY for an uploadToken.list orderBy: only createdAt sorts (UploadTokenFilter
+    allowed_order_fields), ties in no fixed order; without it the primary key's order (the random id)."""
+    parts = []
+    for item in search.split_csv(order_by):
+        column = _ORDER_COLUMNS.get(item.lstrip("+-"))
+        if column:
+            parts.append(f"{column} {'DESC' if item.startswith('-') else 'ASC'}")
+    if not parts:
+        return "id"
+    prime = 2_147_483_647
+    return ", ".join(
+        [*parts, f"((rowid * {random.randrange(1, prime)} + {random.randrange(prime)}) % {prime})"]
+    )
 
 
 def _upload_extension(part_name: str, token_name: str) -> str:

@@ -29,6 +29,8 @@ from KalturaClient.Plugins.Core import (
     KalturaSessionType,
     KalturaUploadedFileTokenResource,
     KalturaUploadToken,
+    KalturaUploadTokenFilter,
+    KalturaUploadTokenOrderBy,
     KalturaUploadTokenStatus,
 )
 from KalturaClient.Plugins.ElasticSearch import (
@@ -554,6 +556,108 @@ def test_partial_upload_expires_after_seven_days(emulator: RunningEmulator) -> N
     chunk = named_file(data[15_000:])
     code = error_code(client.uploadToken.upload, token.id, chunk, True, True, 15_000)
     assert code == "UPLOAD_PASSED_MAX_RESUME_TIME_ALLOWED"
+
+
+def tokens(
+    client: KalturaClient, pager: KalturaFilterPager | None = None, **fields: Any
+) -> tuple[list[str], int]:
+    """(ids, totalCount) of uploadToken.list with a KalturaUploadTokenFilter of these fields."""
+    flt = KalturaUploadTokenFilter()
+    for key, value in fields.items():
+        setattr(flt, key, value)
+    answer = client.uploadToken.list(flt, pager or KalturaFilterPager(500))
+    return [str(t.id) for t in answer.objects], int(answer.totalCount)
+
+
+def test_upload_token_list_filters_and_paging(emulator: RunningEmulator) -> None:
+    """api_v3/lib/types/filters/base/KalturaUploadTokenBaseFilter.php (filterable: idEqual, idIn,
+    userIdEqual, statusEqual, statusIn, fileNameEqual, fileSizeEqual), alpha/lib/model/UploadTokenPeer.php
+    (setDefaultCriteriaFilter: DELETED tokens never listed) and api_v3/services/UploadTokenService.php
+    (listAction: totalCount before the KalturaFilterPager page)."""
+    client = make_client(emulator)
+    add = client.uploadToken.add
+    a1 = str(add(KalturaUploadToken(fileName="a.mp4", fileSize=100)).id)
+    a2 = str(add(KalturaUploadToken(fileName="a.mp4", fileSize=200)).id)
+    b = str(add(KalturaUploadToken(fileName="b.mp4")).id)
+    full = upload(client, mp4_bytes(3000), "c.mp4")
+    gone = str(add(KalturaUploadToken(fileName="a.mp4")).id)
+    client.uploadToken.delete(gone)
+    every = {a1, a2, b, full}
+    assert set(tokens(client)[0]) == every and tokens(client)[1] == 4
+    assert set(tokens(client, fileNameEqual="a.mp4")[0]) == {a1, a2}
+    assert tokens(client, fileNameEqual="a.mp4", fileSizeEqual=200)[0] == [a2]
+    assert tokens(client, idEqual=b)[0] == [b]
+    assert set(tokens(client, idIn=f"{a1},{full},{gone}")[0]) == {a1, full}
+    assert set(tokens(client, statusEqual=KalturaUploadTokenStatus.PENDING)[0]) == {a1, a2, b}
+    assert tokens(client, statusIn="2,5")[0] == [full]
+    assert tokens(client, statusEqual=KalturaUploadTokenStatus.DELETED) == ([], 0)
+    assert set(tokens(client, userIdEqual="archiver")[0]) == every
+    assert tokens(client, userIdEqual="nobody") == ([], 0)
+    first, total = tokens(client, KalturaFilterPager(3, 1))
+    second, _ = tokens(client, KalturaFilterPager(3, 2))
+    assert total == 4 and len(first) == 3 and set(first) | set(second) == every
+
+
+def test_upload_token_list_by_file_name_keeps_to_open_tokens(emulator: RunningEmulator) -> None:
+    """api_v3/services/UploadTokenService.php (listAction: fileNameEqual without a status filter lists
+    PENDING, PARTIAL_UPLOAD and FULL_UPLOAD only; with statusEqual PARTIAL_UPLOAD only tokens updated
+    within upload_token_max_resume_time, 7 days)."""
+    emulator.control.create_entries([entry("0_tok_closed", status=7)])
+    client = make_client(emulator)
+    closed = upload(client, mp4_bytes(3000), "same.mp4")
+    client.media.addContent("0_tok_closed", KalturaUploadedFileTokenResource(token=closed))
+    stale = str(client.uploadToken.add(KalturaUploadToken(fileName="same.mp4")).id)
+    client.uploadToken.upload(stale, named_file(mp4_bytes(3000), "same.mp4"), False, False)
+    emulator.control.set_clock_offset(8 * DAY)
+    client = make_client(emulator)
+    pending = str(client.uploadToken.add(KalturaUploadToken(fileName="same.mp4")).id)
+    assert set(tokens(client, fileNameEqual="same.mp4")[0]) == {stale, pending}
+    assert tokens(client, fileNameEqual="same.mp4", statusEqual=KalturaUploadTokenStatus.CLOSED)[0] == [
+        closed
+    ]
+    partial = KalturaUploadTokenStatus.PARTIAL_UPLOAD
+    assert tokens(client, fileNameEqual="same.mp4", statusEqual=partial) == ([], 0)
+    assert tokens(client, statusEqual=partial)[0] == [stale]
+
+
+def test_upload_token_list_user_session_sees_its_own_tokens(emulator: RunningEmulator) -> None:
+    """api_v3/services/UploadTokenService.php (restrictPeerToCurrentUser: a session that is not admin
+    lists only its own user's tokens; applyPartnerFilterForClass: the partner's tokens only)."""
+    admin = make_client(emulator)
+    mine = str(admin.uploadToken.add(KalturaUploadToken(fileName="x.mp4")).id)
+    user = KalturaClient(KalturaConfiguration(emulator.url))
+    user.setKs(user.session.start(emulator.admin_secret, "someone", KalturaSessionType.USER, PARTNER_ID))
+    theirs = str(user.uploadToken.add(KalturaUploadToken(fileName="x.mp4")).id)
+    assert tokens(user)[0] == [theirs]
+    assert tokens(user, idEqual=mine) == ([], 0)
+    assert set(tokens(admin, fileNameEqual="x.mp4")[0]) == {mine, theirs}
+
+
+def test_upload_token_list_order(emulator: RunningEmulator) -> None:
+    """alpha/apps/kaltura/lib/model/objectfilters/UploadTokenFilter.class.php (allowed_order_fields:
+    created_at only), api_v3/lib/types/filters/orderEnums/KalturaUploadTokenOrderBy.php (+createdAt,
+    -createdAt; KalturaFilter drops other orderBy values) and deployment/base/sql/01.kaltura_ce_tables.sql
+    (PRIMARY KEY (id, created_at): without orderBy the random id's order, not creation order)."""
+    client = make_client(emulator)
+    made = []
+    for offset in range(6):
+        emulator.control.set_clock_offset(offset * 60)
+        made.append(str(make_client(emulator).uploadToken.add(KalturaUploadToken(fileName="o.mp4")).id))
+    assert tokens(client, orderBy=KalturaUploadTokenOrderBy.CREATED_AT_ASC)[0] == made
+    assert tokens(client, orderBy=KalturaUploadTokenOrderBy.CREATED_AT_DESC)[0] == made[::-1]
+    assert tokens(client)[0] == sorted(made)
+    assert tokens(client, orderBy="+fileName")[0] == sorted(made)
+
+
+def test_upload_token_file_name_is_kept_to_256_characters(emulator: RunningEmulator) -> None:
+    """deployment/base/sql/01.kaltura_ce_tables.sql (upload_token.file_name varchar(256) under
+    sql_mode = '': a longer name is cut silently, so fileNameEqual with the full name finds nothing)."""
+    client = make_client(emulator)
+    name = "n" * 300 + ".mp4"
+    token = client.uploadToken.add(KalturaUploadToken(fileName=name))
+    assert client.uploadToken.get(token.id).fileName == name[:256]
+    assert tokens(client, fileNameEqual=name) == ([], 0)
+    assert tokens(client, fileNameEqual=name[:256])[0] == [str(token.id)]
 
 
 # 9. statuses
