@@ -151,3 +151,38 @@ Kaltura's internal objects, not the account's videos, and stay out of every sele
 # -- plays: alpha/scripts/kava/ (plays and lastPlayedAt are synced from analytics once a day) ---------
 PLAYS_SYNC_LAG_SECONDS = 24 * 3600
 """How long a play may take to reach list filters; ``media.get`` may show it earlier."""
+
+# -- upload tokens: api_v3/services/UploadTokenService.php, deployment/base/sql/01.kaltura_ce_tables.sql -
+UPLOAD_TOKEN_PENDING = 0
+"""KalturaUploadTokenStatus.PENDING: added, nothing uploaded yet (api_v3/lib/types/enums/)."""
+UPLOAD_TOKEN_FILE_NAME_MAX = 256
+"""Characters of a token's fileName Kaltura keeps: ``upload_token.file_name varchar(256)`` under
+``sql_mode = ''`` cuts a longer name silently, and the cut name no longer matches ``fileNameEqual``."""
+UPLOAD_TOKEN_LIST_FILTERS = (
+    "idEqual",
+    "idIn",
+    "userIdEqual",
+    "statusEqual",
+    "statusIn",
+    "fileNameEqual",
+    "fileSizeEqual",
+)
+"""What ``uploadToken.list`` filters on (api_v3/lib/types/filters/base/KalturaUploadTokenBaseFilter.php):
+nothing on createdAt, so an attempt's own token is found by a name unique to the attempt."""
+
+
+def attempt_file_name(file_name: str, suffix: str) -> str:
+    """`file_name` with ``-suffix`` before its extension, cut to the 256 characters Kaltura keeps."""
+    stem, dot, ext = file_name.rpartition(".")
+    if not dot:
+        stem, ext = file_name, ""
+    tail = f"-{suffix}{dot}{ext}"
+    return (stem[: max(0, UPLOAD_TOKEN_FILE_NAME_MAX - len(tail))] + tail)[:UPLOAD_TOKEN_FILE_NAME_MAX]
+
+
+# -- thumbnails: api_v3/services/ThumbAssetService.php, alpha/lib/model/thumbParams.php --------------
+DEFAULT_THUMB_TAG = "default_thumb"
+"""thumbParams::TAG_DEFAULT_THUMB: the tag of the thumbnail asset an entry shows. ``addFromImage``
+sets it only on an entry without content; ``setAsDefault`` sets it and takes it off the others."""
+THUMB_ASSET_READY = 2
+"""KalturaAssetStatus::READY, which KalturaThumbAssetStatus extends (api_v3/lib/types/enums/)."""

@@ -11,6 +11,8 @@ from kaltura_archiver.config import ArchiverSettings, SettingsError
 from kaltura_archiver.filters import EntryFilter, FilterError
 from kaltura_archiver.kaltura_rules import (
     MAX_RELATIVE_TIME,
+    UPLOAD_TOKEN_FILE_NAME_MAX,
+    attempt_file_name,
     is_relative_time,
     join_tags,
     lower_time_bound,
@@ -107,3 +109,12 @@ def test_moderated_and_recycled_entries_say_why_kaltura_hides_them() -> None:
     assert pending.hidden_reason == "pending_moderation"
     assert recycled.hidden_reason == "recycled"
     assert plain.hidden_reason == ""
+
+
+def test_attempt_file_name_keeps_the_extension_within_256_characters() -> None:
+    """deployment/base/sql/01.kaltura_ce_tables.sql: upload_token.file_name is varchar(256)."""
+    assert attempt_file_name("0_abc.mov", "f00d") == "0_abc-f00d.mov"
+    assert attempt_file_name("noext", "f00d") == "noext-f00d"
+    long_name = attempt_file_name("x" * 400 + ".webm", "f00d")
+    assert len(long_name) == UPLOAD_TOKEN_FILE_NAME_MAX and long_name.endswith("x-f00d.webm")
+    assert len(attempt_file_name("a." + "e" * 300, "f00d")) == UPLOAD_TOKEN_FILE_NAME_MAX

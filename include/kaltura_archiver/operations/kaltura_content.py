@@ -6,7 +6,10 @@ Every function here is idempotent or safe to repeat after a crash:
   resuming with HTTP Range after a dropped connection or a short body, and fetching a fresh URL
   when the old one is refused (the URL embeds a KS, so it is never logged).
 * `upload_chunks` sends a byte stream through one upload token, chunk by chunk
-  (`uploadToken.upload` with `resume`, `resumeAt`, `finalChunk`): the client's file upload has a
+  (`uploadToken.upload` with `resume`, `resumeAt`, `finalChunk`). The token is named uniquely for the
+  attempt (`kaltura_rules.attempt_file_name`); `uploadToken.add` is not idempotent, so when its answer
+  is lost the token of that name is looked up (`uploadToken.list`) before adding another. The client's
+  file upload has a
   fixed 10 s timeout, so no single request carries more than `chunk_bytes`. Every chunk names its
   absolute offset, so a repeated chunk overwrites the same bytes. The final chunk of a resumed
   upload may take Kaltura up to 45 s (it closes the token under a lock, `kUploadTokenMgr`): when its
@@ -21,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import io
 import queue
+import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -31,12 +35,21 @@ import requests
 from KalturaClient import KalturaClient
 from KalturaClient.exceptions import KalturaClientException
 from KalturaClient.Plugins.Core import (
+    KalturaFilterPager,
     KalturaMediaEntry,
     KalturaUploadedFileTokenResource,
     KalturaUploadToken,
+    KalturaUploadTokenFilter,
+    KalturaUploadTokenOrderBy,
 )
 
-from kaltura_archiver.kaltura_api import KalturaApi, KalturaApiError
+from kaltura_archiver.kaltura_api import RETRYABLE_CLIENT_CODES, KalturaApi, KalturaApiError
+from kaltura_archiver.kaltura_rules import (
+    DEFAULT_THUMB_TAG,
+    THUMB_ASSET_READY,
+    UPLOAD_TOKEN_PENDING,
+    attempt_file_name,
+)
 from kaltura_archiver.records import as_int, as_str, split_tags
 
 DOWNLOAD_CHUNK_BYTES = 1024 * 1024
@@ -57,7 +70,10 @@ _NO_ANSWER = frozenset(
         KalturaClientException.ERROR_READ_TIMEOUT,
     }
 )
+_MAYBE_DONE = RETRYABLE_CLIENT_CODES
+"""Transport failures after which the server may have acted (answer lost or cut short, a proxy's page)."""
 _UNANSWERED = object()
+TOKEN_ADD_SENDS = 3
 _URL_REFUSED = frozenset({401, 403, 404, 410})
 
 
@@ -261,12 +277,11 @@ def upload_chunks(
 ) -> UploadResult:
     """Upload a byte stream through a new upload token in chunks; returns the finished token.
 
-    `file_name` names the token and every chunk: its extension becomes the new flavor's fileExt.
+    `file_name` plus a random suffix names the token and every chunk: its extension becomes the new
+    flavor's fileExt.
     """
-    size: float | object = float(total_size) if total_size is not None else NotImplemented
-    token = KalturaUploadToken(fileName=file_name, fileSize=size)
-    created = api.call("uploadToken.add", lambda c: c.uploadToken.add(token))
-    token_id = as_str(created.id)
+    file_name = attempt_file_name(file_name, secrets.token_hex(8))
+    token_id = add_upload_token(api, file_name, total_size, sleep)
     digest = hashlib.sha256()
     offset = 0
     sent_any = False
@@ -285,6 +300,48 @@ def upload_chunks(
             f"upload token holds {uploaded} of {offset} bytes (status {status}); upload incomplete", True
         )
     return UploadResult(token_id=token_id, size_bytes=offset, sha256=digest.hexdigest())
+
+
+def add_upload_token(
+    api: KalturaApi, file_name: str, total_size: int | None, sleep: Callable[[float], None] = time.sleep
+) -> str:
+    """Create an upload token named `file_name` (unique to this attempt) and return its id.
+
+    uploadToken.add is not idempotent, so never repeated blindly: when its answer is lost, the PENDING
+    token of that name is looked up (`uploadToken.list`) and used; only when there is none is it sent again.
+    """
+    size: float | object = float(total_size) if total_size is not None else NotImplemented
+    token = KalturaUploadToken(fileName=file_name, fileSize=size)
+
+    def add(client: KalturaClient) -> Any:
+        try:
+            return client.uploadToken.add(token)
+        except KalturaClientException as exc:
+            if exc.code in _MAYBE_DONE:
+                return _UNANSWERED
+            raise
+
+    for send in range(1, TOKEN_ADD_SENDS + 1):
+        created = api.call("uploadToken.add", add)
+        if created is not _UNANSWERED:
+            return as_str(created.id)
+        found = find_pending_token(api, file_name)
+        if found:
+            return found
+        if send < TOKEN_ADD_SENDS:
+            sleep(float(2**send))
+    raise ContentTransferError(f"uploadToken.add of {file_name} got no answer {TOKEN_ADD_SENDS}x", True)
+
+
+def find_pending_token(api: KalturaApi, file_name: str) -> str:
+    """The id of the oldest PENDING upload token named `file_name`, or '' when there is none."""
+    flt = KalturaUploadTokenFilter(
+        fileNameEqual=file_name,
+        statusEqual=UPLOAD_TOKEN_PENDING,
+        orderBy=KalturaUploadTokenOrderBy.CREATED_AT_ASC,
+    )
+    found = api.call("uploadToken.list", lambda c: c.uploadToken.list(flt, KalturaFilterPager(pageSize=1)))
+    return as_str(found.objects[0].id) if found.objects else ""
 
 
 def _upload_piece(
@@ -425,6 +482,49 @@ def add_content(api: KalturaApi, entry_id: str, token_id: str) -> None:
 def regenerate_thumbnail(api: KalturaApi, entry_id: str, time_offset: int = 0) -> None:
     """Make a new default thumbnail from the entry's current source flavor."""
     api.call("media.updateThumbnail", lambda c: c.media.updateThumbnail(entry_id, time_offset))
+
+
+def _image_thumbnail(api: KalturaApi, entry_id: str, size_bytes: int) -> Any | None:
+    """The entry's READY thumbnail asset of exactly `size_bytes` (the image added before), or None."""
+    thumbs = api.call("thumbAsset.getByEntryId", lambda c: c.thumbAsset.getByEntryId(entry_id))
+    for thumb in thumbs or []:
+        status = getattr(thumb.status, "value", thumb.status)
+        if int(thumb.sizeInBytes or 0) == size_bytes and int(status) == THUMB_ASSET_READY:
+            return thumb
+    return None
+
+
+def set_thumbnail_image(api: KalturaApi, entry_id: str, path: str, size_bytes: int) -> bool:
+    """Make the image at `path` the entry's default thumbnail; False when it already was.
+
+    `thumbAsset.addFromImage` is not idempotent, so the entry's thumbnails are read first and one of
+    the image's exact size is reused (after a crash, or an add whose answer was lost); then
+    `thumbAsset.setAsDefault`, which Kaltura needs because an image added to a READY entry does not
+    become its thumbnail on its own (`kaltura_rules.DEFAULT_THUMB_TAG`).
+    """
+    thumb = _image_thumbnail(api, entry_id, size_bytes)
+    if thumb is not None and DEFAULT_THUMB_TAG in split_tags(thumb.tags):
+        return False
+    if thumb is None:
+
+        def add(client: KalturaClient) -> Any:
+            try:
+                with open(path, "rb") as image:
+                    return client.thumbAsset.addFromImage(entry_id, image)
+            except KalturaClientException as exc:
+                if exc.code in _NO_ANSWER:
+                    return _UNANSWERED
+                raise
+
+        added = api.call("thumbAsset.addFromImage", add)
+        thumb = added if added is not _UNANSWERED else _image_thumbnail(api, entry_id, size_bytes)
+        if thumb is None:
+            raise ContentTransferError(
+                f"thumbAsset.addFromImage for {entry_id} got no answer and added nothing", True
+            )
+    thumb_id = thumb.id
+    api.call("thumbAsset.setAsDefault", lambda c: c.thumbAsset.setAsDefault(thumb_id))
+    return True
 
 
 def merge_tags(tags: Iterable[str], add: Iterable[str] = (), remove: Iterable[str] = ()) -> tuple[str, ...]:
