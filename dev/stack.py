@@ -19,6 +19,7 @@ from dev.kaltura_emulator.control import EmulatorControl
 from dev.kaltura_emulator.server import EmulatorApp, EmulatorServer
 from dev.local_airflow import PROJECT_ROOT, airflow_environment
 from dev.s3_server import S3DevControl, S3DevServer
+from kaltura_archiver.config import DEFAULT_PLACEHOLDER_VIDEO
 
 PARTNER_ID = 1234
 ADMIN_SECRET = "local-stack-admin-secret-0123456789"
@@ -29,7 +30,8 @@ PLACEHOLDER_BYTES = 256 * 1024
 
 
 def write_placeholder_video(path: Path) -> Path:
-    """A deterministic stand-in for the placeholder MP4 (the emulator does not decode video)."""
+    """A deterministic 256 KiB stand-in for the placeholder MP4, for tests whose entry sizes are tuned to
+    it (the emulator does not decode video); the local stack uses the packaged placeholder."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         block = hashlib.sha256(b"kaltura-archiver placeholder").digest() * 32
@@ -106,7 +108,7 @@ class LocalStack:
             "AWS_ACCESS_KEY_ID": AWS_KEY_ID,
             "AWS_SECRET_ACCESS_KEY": AWS_SECRET,
             "S3_SERVER_PORT": self.s3.endpoint_url.rsplit(":", 1)[1].rstrip("/"),
-            "PLACEHOLDER_VIDEO": str(write_placeholder_video(self.root / "placeholder.mp4")),
+            "PLACEHOLDER_VIDEO": DEFAULT_PLACEHOLDER_VIDEO,
             "REPORTS_LOCATION": f"file://{self.root / 'reports'}",
             "LDAP_TLS_PORT": "636",
             "LDAP_BIND_DN": "cn=nobody",

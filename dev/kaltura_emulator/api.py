@@ -14,6 +14,7 @@ from typing import IO, Any
 from dev.kaltura_emulator import rules, search, store
 from dev.kaltura_emulator.errors import KalturaAPIError
 from dev.kaltura_emulator.store import Store
+from dev.kaltura_emulator.thumbs import Thumbs
 from dev.kaltura_emulator.uploads import Uploads
 from dev.kaltura_emulator.wire import Params
 
@@ -70,6 +71,7 @@ class Api:
         self.user_secret = user_secret
         self.search = search.SearchBuilder(db.distinct_tags)
         self.uploads = Uploads(db, partner_id)
+        self.thumbs = Thumbs(self)
         self.handlers: dict[tuple[str, str], Handler] = {
             ("session", "start"): self.session_start,
             ("session", "end"): lambda ctx, p: None,
@@ -98,6 +100,8 @@ class Api:
             ("uploadtoken", "upload"): self.uploads.upload,
             ("thumbasset", "generate"): self.thumb_generate,
             ("thumbasset", "getbyentryid"): self.thumb_by_entry,
+            ("thumbasset", "addfromimage"): self.thumbs.add_from_image,
+            ("thumbasset", "setasdefault"): self.thumbs.set_as_default,
         }
         self.services = {service for service, _ in self.handlers}
 
@@ -360,7 +364,10 @@ class Api:
             elif row["media_type"] not in (1, 2):
                 raise KalturaAPIError("INTERNAL_SERVERL_ERROR")
             self._insert_thumb(conn, entry_id or "")
-            conn.execute("UPDATE entries SET thumb_version = thumb_version + 1 WHERE id = ?", (entry_id,))
+            conn.execute(
+                "UPDATE entries SET thumb_version = thumb_version + 1, default_thumb_id = NULL WHERE id = ?",
+                (entry_id,),
+            )
             return self.entry_object(self._entry_row(entry_id), ctx)
 
     def _capture_source(self, conn: sqlite3.Connection, entry_id: str, params_id: int | None) -> None:
@@ -407,7 +414,8 @@ class Api:
             "version": 1,
             "size": max(1, row["size_bytes"] // 1024),
             "sizeInBytes": row["size_bytes"],
-            "fileExt": "jpg",
+            "fileExt": row["file_ext"],
+            "tags": row["tags"],
             "createdAt": row["created_at"],
             "updatedAt": row["created_at"],
             "thumbParamsId": 0,

@@ -147,6 +147,7 @@ CREATE TABLE IF NOT EXISTS entries (
     duration INTEGER NOT NULL DEFAULT 0,
     conversion_ready_at REAL,
     thumb_version INTEGER NOT NULL DEFAULT 1,
+    default_thumb_id TEXT,
     version INTEGER NOT NULL DEFAULT 0,
     moderation_status INTEGER NOT NULL DEFAULT 6,
     display_in_search INTEGER NOT NULL DEFAULT 1,
@@ -198,7 +199,10 @@ CREATE TABLE IF NOT EXISTS thumbs (
     width INTEGER NOT NULL,
     height INTEGER NOT NULL,
     size_bytes INTEGER NOT NULL,
-    created_at INTEGER NOT NULL
+    created_at INTEGER NOT NULL,
+    tags TEXT NOT NULL DEFAULT '',
+    file_ext TEXT NOT NULL DEFAULT 'jpg',
+    sha256 TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS thumbs_entry ON thumbs (entry_id);
 CREATE TABLE IF NOT EXISTS upload_tokens (
@@ -235,6 +239,10 @@ MIGRATIONS = (
     ("flavors", "bytes_recorded", "INTEGER NOT NULL DEFAULT 1"),
     ("upload_tokens", "file_ext", "TEXT"),
     ("upload_tokens", "object_id", "TEXT"),
+    ("entries", "default_thumb_id", "TEXT"),
+    ("thumbs", "tags", "TEXT NOT NULL DEFAULT ''"),
+    ("thumbs", "file_ext", "TEXT NOT NULL DEFAULT 'jpg'"),
+    ("thumbs", "sha256", "TEXT NOT NULL DEFAULT ''"),
 )
 
 _ID_CHARS = string.ascii_lowercase + string.digits
@@ -815,6 +823,9 @@ class Store:
             thumbs = self.conn.execute(
                 "SELECT COUNT(*) FROM thumbs WHERE entry_id = ?", (entry_id,)
             ).fetchone()
+            default_thumb = self.conn.execute(
+                "SELECT id, sha256, size_bytes FROM thumbs WHERE id = ?", (row["default_thumb_id"],)
+            ).fetchone()
         original = next(
             (f for f in reversed(flavors) if f["is_original"] and f["status"] != FLAVOR_DELETED), None
         )
@@ -859,6 +870,7 @@ class Store:
             "media_type": row["media_type"],
             "thumb_version": row["thumb_version"],
             "thumbnails": thumbs[0],
+            "default_thumbnail": dict(default_thumb) if default_thumb is not None else None,
             "converting": row["conversion_ready_at"] is not None,
             "flavors": flavor_list,
             "original_flavor_id": original_item["id"] if original_item else None,

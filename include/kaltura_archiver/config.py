@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from kaltura_archiver.kaltura_rules import MAX_TAG_LENGTH, normalize_tag
@@ -15,6 +16,10 @@ from kaltura_archiver.kaltura_rules import MAX_TAG_LENGTH, normalize_tag
 DEFAULT_SIZE_LIMIT_KB = 10_000_000
 DEFAULT_REPLACE_MIN_AGE_YEARS = 3.0
 TAG_SETTINGS = ("archived_tag", "replaced_tag", "exempt_tag")
+ASSETS = Path(__file__).resolve().parent / "assets"
+DEFAULT_PLACEHOLDER_VIDEO = str(ASSETS / "placeholder.mp4")
+"""The packaged placeholder (made by dev/make_placeholder.py): 5 s of a card saying the video is archived."""
+DEFAULT_PLACEHOLDER_THUMBNAIL = str(ASSETS / "placeholder.jpg")
 
 
 class SettingsError(ValueError):
@@ -27,6 +32,9 @@ class ArchiverSettings:
 
     bucket: str = "kaltura-archive"
     placeholder_video: str = ""
+    """Path of the placeholder video; empty means the packaged one (resolved where it is used)."""
+    placeholder_thumbnail: str = ""
+    """Path of the image replace sets as the entry's thumbnail; empty means the packaged one."""
     archived_tag: str = "archived_to_s3"
     replaced_tag: str = "flavors_deleted"
     exempt_tag: str = "archive_exempt"
@@ -83,6 +91,16 @@ class ArchiverSettings:
             yield "ready_poll_seconds and glacier_poll_seconds must be positive"
         if self.upload_chunk_bytes < 64 * 1024:
             yield "upload_chunk_bytes must be at least 64 KiB"
+
+    @property
+    def placeholder_video_path(self) -> str:
+        """The placeholder video to upload: the configured file, else the packaged one."""
+        return self.placeholder_video or DEFAULT_PLACEHOLDER_VIDEO
+
+    @property
+    def placeholder_thumbnail_path(self) -> str:
+        """The thumbnail image replace sets: the configured file, else the packaged one."""
+        return self.placeholder_thumbnail or DEFAULT_PLACEHOLDER_THUMBNAIL
 
     def over_size_limit(self, size_kb: int) -> bool:
         """True when an original of ``size_kb`` (Kaltura's KB) is too large to archive."""

@@ -812,6 +812,76 @@ def test_update_thumbnail_preconditions(emulator: RunningEmulator) -> None:
 
 # data dirs and the command line
 
+
+def _jpeg(width: int = 64, height: int = 36) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (20, 40, 60)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def _thumb_tags(client: KalturaClient, entry_id: str) -> dict[str, str]:
+    return {t.id: t.tags for t in client.thumbAsset.getByEntryId(entry_id)}
+
+
+def test_thumbnail_from_an_image_is_not_the_default_of_a_ready_entry(emulator: RunningEmulator) -> None:
+    """api_v3/services/ThumbAssetService.php (addFromImageAction: READY asset with the image's size and
+    dimensions; it becomes the default only for an entry without content whose only thumbnail it is)."""
+    emulator.control.create_entries([entry("0_img_ready"), entry("0_img_empty", status=7)])
+    client = make_client(emulator)
+    image = _jpeg(64, 36)
+    before = emulator.control.entry("0_img_ready", sha256=False)["thumb_version"]
+    thumb = client.thumbAsset.addFromImage("0_img_ready", named_file(image, "card.jpg"))
+    assert (thumb.width, thumb.height, thumb.sizeInBytes, thumb.status.getValue()) == (64, 36, len(image), 2)
+    assert "default_thumb" not in (thumb.tags or "")
+    state = emulator.control.entry("0_img_ready", sha256=False)
+    assert state["thumb_version"] == before and state["default_thumbnail"] is None
+    first = client.thumbAsset.addFromImage("0_img_empty", named_file(image, "card.jpg"))
+    assert _thumb_tags(client, "0_img_empty") == {first.id: "default_thumb"}
+    second = client.thumbAsset.addFromImage("0_img_empty", named_file(image, "card.jpg"))
+    assert _thumb_tags(client, "0_img_empty")[second.id] == ""
+
+
+def test_set_as_default_moves_the_default_tag(emulator: RunningEmulator) -> None:
+    """api_v3/services/ThumbAssetService.php (setAsDefaultAction) and
+    alpha/apps/kaltura/lib/batch2/bcdl/kBusinessConvertDL.php (setAsDefaultThumbAsset: tag
+    default_thumb, entry::setCreateThumb(false) takes it off the others via
+    alpha/lib/model/assetPeer.php removeThumbAssetDeafultTags, the entry's thumbnail links the asset);
+    an unknown id is THUMB_ASSET_ID_NOT_FOUND."""
+    emulator.control.create_entries([entry("0_img_dflt")])
+    client = make_client(emulator)
+    one = client.thumbAsset.addFromImage("0_img_dflt", named_file(_jpeg(64, 36), "one.jpg"))
+    two = client.thumbAsset.addFromImage("0_img_dflt", named_file(_jpeg(32, 18), "two.png"))
+    version = emulator.control.entry("0_img_dflt", sha256=False)["thumb_version"]
+    client.thumbAsset.setAsDefault(one.id)
+    client.thumbAsset.setAsDefault(two.id)
+    assert _thumb_tags(client, "0_img_dflt") == {one.id: "", two.id: "default_thumb"}
+    state = emulator.control.entry("0_img_dflt", sha256=False)
+    assert state["thumb_version"] == version + 2 and state["default_thumbnail"]["id"] == two.id
+    assert state["default_thumbnail"]["size_bytes"] == two.sizeInBytes
+    assert error_code(client.thumbAsset.setAsDefault, "0_nosuchth") == "THUMB_ASSET_ID_NOT_FOUND"
+    client.media.updateThumbnail("0_img_dflt", 0)
+    assert emulator.control.entry("0_img_dflt", sha256=False)["default_thumbnail"] is None
+
+
+def test_thumbnail_image_file_type_restriction(emulator: RunningEmulator) -> None:
+    """api_v3/services/ThumbAssetService.php (addFromImageAction, isThumbValidFileType: the extension must be
+    one of configurations/base.ini image_file_ext, and myUploadUtils::isFileTypeRestricted) answers
+    FILE_CONTENT_NOT_SECURE under the partner's file-type restriction; without it anything goes."""
+    emulator.control.create_entries([entry("0_img_safe")])
+    client = make_client(emulator)
+    for data, name in ((_jpeg(), "card.mp4"), (b"MZ" + bytes(500), "card.jpg"), (_jpeg(), "card")):
+        code = error_code(client.thumbAsset.addFromImage, "0_img_safe", named_file(data, name))
+        assert code == "FILE_CONTENT_NOT_SECURE", name
+    assert client.thumbAsset.getByEntryId("0_img_safe") == []
+    emulator.control.set_file_type_restriction(False)
+    assert client.thumbAsset.addFromImage("0_img_safe", named_file(_jpeg(), "card.mp4")).width == 64
+    emulator.control.set_file_type_restriction(True)
+    missing = error_code(client.thumbAsset.addFromImage, "0_nosuchen", named_file(_jpeg(), "card.jpg"))
+    assert missing == "ENTRY_ID_NOT_FOUND"
+
+
 OLD_SCHEMA = """
 CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE entries (

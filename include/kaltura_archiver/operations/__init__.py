@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from kaltura_archiver.operations.archive import archive_entry
-    from kaltura_archiver.operations.context import OperationContext, PlaceholderError, PlaceholderVideo
+    from kaltura_archiver.operations.context import OperationContext, PlaceholderError, PlaceholderFile
     from kaltura_archiver.operations.outcome import EntryOutcome, Outcome
     from kaltura_archiver.operations.repair import repair_entry
     from kaltura_archiver.operations.replace import replace_entry
@@ -30,7 +30,7 @@ _HOMES = {
     "archive_entry": "archive",
     "OperationContext": "context",
     "PlaceholderError": "context",
-    "PlaceholderVideo": "context",
+    "PlaceholderFile": "context",
     "EntryOutcome": "outcome",
     "Outcome": "outcome",
     "repair_entry": "repair",
@@ -60,7 +60,7 @@ __all__ = [
     "OperationContext",
     "Outcome",
     "PlaceholderError",
-    "PlaceholderVideo",
+    "PlaceholderFile",
     "archive_entry",
     "repair_entry",
     "replace_entry",

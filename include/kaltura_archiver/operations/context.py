@@ -31,23 +31,22 @@ a quarter of a second of CPU per 512 MB)."""
 
 
 class PlaceholderError(ValueError):
-    """The configured placeholder video is missing, empty or unreadable."""
+    """The configured placeholder video or thumbnail is missing, empty or unreadable."""
 
 
 @dataclass(frozen=True)
-class PlaceholderVideo:
-    """The placeholder video file: its size and sha256 identify it among an entry's flavors."""
+class PlaceholderFile:
+    """The placeholder video (or its thumbnail image): size and sha256 identify it among an entry's assets."""
 
     path: str
+    kind: str = "video"
 
     def check(self) -> None:
         """Raise PlaceholderError unless the file exists, is readable and not empty."""
-        if not self.path:
-            raise PlaceholderError("no placeholder video is configured (settings.placeholder_video)")
         if not os.path.isfile(self.path):
-            raise PlaceholderError(f"placeholder video {self.path!r} does not exist")
+            raise PlaceholderError(f"placeholder {self.kind} {self.path!r} does not exist")
         if os.path.getsize(self.path) == 0:
-            raise PlaceholderError(f"placeholder video {self.path!r} is empty")
+            raise PlaceholderError(f"placeholder {self.kind} {self.path!r} is empty")
         with open(self.path, "rb"):
             pass
 
@@ -103,9 +102,14 @@ class OperationContext:
         self.entry_statuses = tuple(entry_status(s) for s in self.entry_statuses)
 
     @cached_property
-    def placeholder(self) -> PlaceholderVideo:
+    def placeholder(self) -> PlaceholderFile:
         """The configured placeholder video."""
-        return PlaceholderVideo(self.settings.placeholder_video)
+        return PlaceholderFile(self.settings.placeholder_video_path)
+
+    @cached_property
+    def placeholder_thumbnail(self) -> PlaceholderFile:
+        """The image replace sets as the entry's thumbnail."""
+        return PlaceholderFile(self.settings.placeholder_thumbnail_path, "thumbnail")
 
     def download(self, flavor: FlavorRecord) -> Iterator[bytes]:
         """The flavor's bytes from its Kaltura download URL, resumed on drops, checked against its size."""

@@ -34,7 +34,7 @@ from kaltura_archiver.operations.state import (
     within_size_limit,
 )
 from kaltura_archiver.operations.steplog import StepLog
-from kaltura_archiver.operations.steps import set_tag
+from kaltura_archiver.operations.steps import new_thumbnail, set_tag
 from kaltura_archiver.operations.versions import CHANGED, archive_new_version
 
 OPERATION = "repair"
@@ -80,6 +80,7 @@ def _repair(ctx: OperationContext, entry_id: str, log: StepLog, state: LiveState
     original = state.ready_original
     if state.replaced_tag:
         if original is not None and match_original(ctx, state, log, by_content=False).matches:
+            new_thumbnail(ctx, log)
             set_tag(ctx, log, settings.replaced_tag, False)
             return outcome(log, Outcome.DONE, "real video in place; replaced tag removed", state)
         return swap_to_placeholder(ctx, log, state, match_rule="tags")

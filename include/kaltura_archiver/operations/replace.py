@@ -26,7 +26,8 @@ Steps, and what a re-run finds after a crash following each:
                                        -> both tags, original partly or wholly gone: re-run
                                           uploads again, deletes what is left and continues at 4
 4. media.addContent                    -> entry converting: re-run reports waiting for READY
-5. (once READY) regenerate thumbnail   -> placeholder state: re-run reports replaced before
+5. (once READY) set the thumbnail to the placeholder image (thumbAsset.addFromImage + setAsDefault;
+   an image added before is reused)  -> placeholder state: re-run reports replaced before
 
 An entry with both tags whose READY original does not match S3 is the finished placeholder state.
 """
@@ -51,7 +52,7 @@ from kaltura_archiver.operations.state import (
 )
 from kaltura_archiver.operations.steplog import StepLog
 from kaltura_archiver.operations.steps import (
-    new_thumbnail,
+    placeholder_thumbnail,
     reread,
     save_proved_manifest,
     set_tag,
@@ -68,7 +69,7 @@ def replace_entry(ctx: OperationContext, entry_id: str, after_wait: bool = False
     """Replace one entry's video by the placeholder (dry run unless ctx.live).
 
     `after_wait=True` is the call that follows a wait for READY: a finished placeholder state
-    then counts as this run's DONE (thumbnail regenerated) instead of DONE_BEFORE.
+    then counts as this run's DONE (thumbnail set) instead of DONE_BEFORE.
     """
     return run_operation(
         ctx, entry_id, OPERATION, lambda log, state: _replace(ctx, entry_id, log, state, after_wait)
@@ -173,7 +174,7 @@ def _continue_tagged(ctx: OperationContext, log: StepLog, state: LiveState, afte
             )
         if not match.matches:
             if after_wait:
-                new_thumbnail(ctx, log)
+                placeholder_thumbnail(ctx, log)
                 return outcome(log, Outcome.DONE, "placeholder is READY", state)
             return outcome(
                 log, Outcome.DONE_BEFORE, "already replaced (both tags, original differs from S3)", state
@@ -199,7 +200,7 @@ def swap_to_placeholder(
     after = reread(ctx, log, state)
     if log.live and (after.ready_original is None or after.converting):
         return outcome(log, Outcome.WAITING_FOR_READY, "placeholder uploaded; waiting for READY", after)
-    new_thumbnail(ctx, log)
+    placeholder_thumbnail(ctx, log)
     return outcome(log, Outcome.DONE, "replaced by the placeholder", after, match_rule=match_rule)
 
 

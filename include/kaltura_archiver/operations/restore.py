@@ -9,7 +9,9 @@ For an entry tagged `flavors_deleted` whose S3 object exists and is verified:
 3. delete the placeholder flavors - only when the current original is the placeholder (its size),
    failed, or already gone; any other READY original is never deleted; 4. media.addContent
 5. once the new original is READY: verify it against the object (exact bytes; when Kaltura reports
-   only KB, the downloaded content against the manifest), remove `flavors_deleted`
+   only KB, the downloaded content against the manifest), capture a new thumbnail from it (the
+   placeholder image stays the thumbnail otherwise: Kaltura stops capturing its own once one is set
+   as default), remove `flavors_deleted`
 
 The upload carries the original's real extension (from the manifest; see `steps.archived_file_name`),
 which Kaltura gives the new source flavor.
@@ -36,6 +38,7 @@ from kaltura_archiver.operations.state import (
 )
 from kaltura_archiver.operations.steplog import StepLog
 from kaltura_archiver.operations.steps import (
+    new_thumbnail,
     reread,
     save_proved_manifest,
     set_tag,
@@ -86,6 +89,7 @@ def restore_content(ctx: OperationContext, log: StepLog, state: LiveState) -> En
             log.check(f"the real video is back and READY, verified against the S3 object ({back.detail})")
             save_proved_manifest(ctx, log, back)
             if state.replaced_tag:
+                new_thumbnail(ctx, log)
                 set_tag(ctx, log, settings.replaced_tag, False)
             return outcome(log, Outcome.DONE, "restored from S3", state)
         if not is_placeholder(state.ready_original, ctx.placeholder, settings.size_tolerance):
@@ -123,5 +127,6 @@ def restore_content(ctx: OperationContext, log: StepLog, state: LiveState) -> En
         )
     save_proved_manifest(ctx, log, match)
     if state.replaced_tag:
+        new_thumbnail(ctx, log)
         set_tag(ctx, log, settings.replaced_tag, False)
     return outcome(log, Outcome.DONE, "restored from S3", after)

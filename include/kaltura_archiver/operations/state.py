@@ -25,7 +25,7 @@ from kaltura_archiver.archive_store import (
 )
 from kaltura_archiver.entry_state import sizes_match
 from kaltura_archiver.kaltura_rules import ENTRY_STATUS_NAMES
-from kaltura_archiver.operations.context import OperationContext, PlaceholderVideo
+from kaltura_archiver.operations.context import OperationContext, PlaceholderFile
 from kaltura_archiver.operations.proof import (
     DIFFERENT,
     SAME,
@@ -171,7 +171,7 @@ def size_matches(flavor: FlavorRecord, size_bytes: int, tolerance: float) -> boo
     return sizes_match(flavor, size_bytes, tolerance)
 
 
-def is_placeholder(flavor: FlavorRecord, placeholder: PlaceholderVideo, tolerance: float) -> bool:
+def is_placeholder(flavor: FlavorRecord, placeholder: PlaceholderFile, tolerance: float) -> bool:
     """True when the flavor has the placeholder video's size (exact bytes, or KB within tolerance)."""
     return size_matches(flavor, placeholder.size_bytes, tolerance)
 

@@ -11,6 +11,7 @@ from kaltura_archiver.operations.kaltura_content import (
     add_content,
     delete_flavor,
     regenerate_thumbnail,
+    set_thumbnail_image,
     update_tags,
     upload_chunks,
 )
@@ -141,9 +142,16 @@ def set_tag(ctx: OperationContext, log: StepLog, tag: str, present: bool) -> Non
 
 
 def new_thumbnail(ctx: OperationContext, log: StepLog) -> None:
-    """Regenerate the entry's default thumbnail from its (new) source flavor."""
-    if log.step("regenerate the thumbnail from the new content"):
+    """Regenerate the entry's default thumbnail from its (new) source flavor (the restored video)."""
+    if log.step("regenerate the thumbnail from the restored video"):
         regenerate_thumbnail(ctx.api, log.entry_id)
+
+
+def placeholder_thumbnail(ctx: OperationContext, log: StepLog) -> None:
+    """Show the placeholder's image as the entry's thumbnail (reused if an earlier attempt added it)."""
+    image = ctx.placeholder_thumbnail
+    if log.step(f"set the thumbnail to the placeholder image {PurePath(image.path).name}"):
+        set_thumbnail_image(ctx.api, log.entry_id, image.path, image.size_bytes)
 
 
 def reread(ctx: OperationContext, log: StepLog, state: LiveState) -> LiveState:

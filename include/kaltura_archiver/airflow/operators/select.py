@@ -12,7 +12,7 @@ from kaltura_archiver.airflow.runtime import build_runtime, reference_time
 from kaltura_archiver.airflow.settings import SETTINGS_XCOM_KEY, settings_to_xcom
 from kaltura_archiver.config import SettingsError
 from kaltura_archiver.filters import EntryFilter, FilterError
-from kaltura_archiver.operations.context import PlaceholderError, PlaceholderVideo
+from kaltura_archiver.operations.context import PlaceholderError, PlaceholderFile
 from kaltura_archiver.planning import LIVE_PLAYS_OPERATIONS, Operation, filters_from_params, plan_entries
 
 if TYPE_CHECKING:
@@ -66,7 +66,8 @@ class SelectEntriesOperator(BaseOperator):
             runtime = build_runtime(self.kaltura_conn_id, self.aws_conn_id, self.log)
             filters = filters_from_params(self.operation, params, runtime.settings)
             if self.operation in self.NEEDS_PLACEHOLDER:
-                PlaceholderVideo(runtime.settings.placeholder_video).check()
+                PlaceholderFile(runtime.settings.placeholder_video_path).check()
+                PlaceholderFile(runtime.settings.placeholder_thumbnail_path, "thumbnail").check()
         except (FilterError, SettingsError, PlaceholderError, ValueError) as exc:
             raise AirflowFailException(
                 f"Invalid {self.operation.value} request, nothing was changed: {exc}"
