@@ -152,6 +152,7 @@ class StatsOperator(_ReportOperator):
         self.played_window_years = played_window_years
 
     def execute(self, context: Context) -> dict[str, Any]:
+        from kaltura_archiver.selection import Selector
         from kaltura_archiver.stats import StatsOptions, compute_stats, verification_figures
         from kaltura_archiver.stats_history import draw_chart, upsert_row
         from kaltura_archiver.stats_source import SelectorStatsSource
@@ -160,7 +161,7 @@ class StatsOperator(_ReportOperator):
         as_of = context.get("data_interval_end") or reference_time(context)
         runtime = self.runtime(with_s3=True)
         source = SelectorStatsSource(
-            runtime.selector,
+            Selector(runtime.api, runtime.settings, log=self.log),  # sizes come from Kaltura alone
             runtime.s3_client,
             runtime.settings.bucket,
             lambda op: runtime.counter.add(f"s3.{op}"),
