@@ -255,6 +255,54 @@ def test_dags_on_a_celery_cluster(cluster: Cluster) -> None:
     print(f"\ncluster figures: {cluster.figures}")
 
 
+APPROVAL_TIMEOUT_HOURS = 0.005  # 18 s; the scheduler's awaiting-input sweep runs every 15 s (stock)
+
+
+def test_an_unanswered_approval_times_out_without_blocking_later_runs(cluster: Cluster) -> None:
+    """An approval nobody answers within `kaltura_archiver_approval_timeout_hours` counts as rejected
+    (the scheduler's awaiting-input sweep applies the Reject default): the run ends without an entry
+    counted failed, and the DAG's next run (max_active_runs=1), queued meanwhile, goes on."""
+    api, stack = cluster.api, cluster.stack
+    control, s3 = stack.kaltura_control, stack.s3_client()
+    wait_for_other_runs(api)
+    api.set_paused("kaltura_archive", False)
+    untouched: list[str] = []
+    for entry_id in reversed(cluster.entry_ids):
+        if len(untouched) < 2 and ARCHIVED not in control.entry(entry_id, sha256=False)["tags"]:
+            untouched.append(entry_id)
+    phase = time.monotonic()
+    api.set_variable("kaltura_archiver_approval_timeout_hours", str(APPROVAL_TIMEOUT_HOURS))
+    try:
+        waiting = api.trigger("kaltura_archive", {"dry_run": False, "entry_ids": untouched})
+        api.wait_for_task_state("kaltura_archive", waiting, "approve", "awaiting_input", RUN_TIMEOUT)
+        later = api.trigger("kaltura_archive", {"dry_run": True, "entry_ids": untouched})
+        assert api.run("kaltura_archive", later)["state"] == "queued", "max_active_runs=1 holds it back"
+        run = api.wait_for_run("kaltura_archive", waiting, RUN_TIMEOUT)
+    finally:
+        api.set_variable("kaltura_archiver_approval_timeout_hours", "24")
+    assert run["state"] == "success", api.task_instances("kaltura_archive", waiting)
+    assert "Waiting up to 0:00:18 for an approval" in api.task_log("kaltura_archive", waiting, "approve", -1)
+    detail = api.approval_request("kaltura_archive", waiting)
+    assert detail["response_received"] and detail["chosen_options"] == ["Reject"], detail
+    assert detail["responded_by_user"] is None, "nobody answered: the timeout's default was applied"
+    summary = api.xcom("kaltura_archive", waiting, "summarize")
+    assert summary["approval"] == "rejected" and summary["rejected"] == len(untouched)
+    assert summary["reason"] == "rejected: no answer before the approval timeout"
+    assert summary["counts"]["failed"] == 0 and summary["failed"] == []
+    states = {t["task_id"]: t["state"] for t in api.task_instances("kaltura_archive", waiting)}
+    assert states["approve"] == "success" and states["archive_entry"] == "skipped", states
+    for entry_id in untouched:
+        assert ARCHIVED not in control.entry(entry_id, sha256=False)["tags"]
+        assert "Contents" not in s3.list_objects_v2(Bucket=BUCKET, Prefix=entry_id)
+
+    after = api.wait_for_run("kaltura_archive", later, RUN_TIMEOUT)
+    assert after["state"] == "success", api.task_instances("kaltura_archive", later)
+    later_summary = api.xcom("kaltura_archive", later, "summarize")
+    assert later_summary["approval"] == "approved" and later_summary["counts"]["failed"] == 0
+    cluster.figures["approval_timeout_phase_seconds"] = round(time.monotonic() - phase)
+    print(f"\napproval timeout phase: {cluster.figures['approval_timeout_phase_seconds']} s")
+
+
 def wait_for_other_runs(api: AirflowRestClient) -> None:
     """Wait until no run but queued ones is active, so the slot reading sees only the restore."""
 

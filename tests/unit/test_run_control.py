@@ -35,3 +35,13 @@ def test_approval_timeout_defaults_to_a_day_and_refuses_nonsense(monkeypatch: py
         monkeypatch.setenv("AIRFLOW_VAR_KALTURA_ARCHIVER_APPROVAL_TIMEOUT_HOURS", bad)
         with pytest.raises(SettingsError, match="approval_timeout_hours"):
             approval_timeout()
+
+
+def test_approval_timeout_takes_fractions_of_an_hour(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cluster test's 0.005 h (18 s) is accepted; not-a-number and infinity are refused."""
+    monkeypatch.setenv("AIRFLOW_VAR_KALTURA_ARCHIVER_APPROVAL_TIMEOUT_HOURS", "0.005")
+    assert approval_timeout() == timedelta(seconds=18)
+    for bad in ("nan", "inf", "-0.01", "1e9"):
+        monkeypatch.setenv("AIRFLOW_VAR_KALTURA_ARCHIVER_APPROVAL_TIMEOUT_HOURS", bad)
+        with pytest.raises(SettingsError, match="must be a number of hours above 0"):
+            approval_timeout()
