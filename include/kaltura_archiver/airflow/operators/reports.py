@@ -161,7 +161,7 @@ class StatsOperator(_ReportOperator):
         as_of = context.get("data_interval_end") or reference_time(context)
         runtime = self.runtime(with_s3=True)
         source = SelectorStatsSource(
-            Selector(runtime.api, runtime.settings, log=self.log),  # sizes come from Kaltura alone
+            Selector(runtime.api, runtime.settings, log=runtime.selector.log),  # sizes from Kaltura alone
             runtime.s3_client,
             runtime.settings.bucket,
             lambda op: runtime.counter.add(f"s3.{op}"),
