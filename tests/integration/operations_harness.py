@@ -6,6 +6,7 @@ object's bytes through boto3 directly (not through the project's code).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import time
@@ -210,10 +211,16 @@ def build_harness(emulator: Any, s3_bucket: tuple[Any, str], tmp_path: Path) -> 
         part_size_bytes=5 * 1024 * 1024,
         upload_chunk_bytes=64 * 1024,
     )
-    api = KalturaApi(
-        KalturaConnectionSettings(
-            service_url=emulator.url, partner_id=emulator.partner_id, admin_secret=emulator.admin_secret
-        ),
-        retry=RetryPolicy(max_attempts=4, base=0.01, cap=0.05),
-    )
+    api = emulator_api(emulator)
     return Harness(emulator, client, bucket, settings, api, ArchiveStore(client, bucket, settings))
+
+
+def emulator_api(emulator: Any, request_timeout: int | None = None) -> KalturaApi:
+    """The archiver's API client on the emulator, retrying at once; `request_timeout=1` makes it give up
+    on an answer the fault layer delays past a second (a lost answer, after the server acted)."""
+    settings = KalturaConnectionSettings(
+        service_url=emulator.url, partner_id=emulator.partner_id, admin_secret=emulator.admin_secret
+    )
+    if request_timeout is not None:
+        settings = dataclasses.replace(settings, request_timeout=request_timeout)
+    return KalturaApi(settings, retry=RetryPolicy(max_attempts=4, base=0.01, cap=0.05))

@@ -10,21 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from kaltura_archiver.kaltura_api import KalturaApi, KalturaConnectionSettings, RetryPolicy
 from kaltura_archiver.operations.kaltura_content import add_content, delete_flavor, upload_chunks
-from tests.integration.operations_harness import build_harness, video_bytes
+from tests.integration.operations_harness import build_harness, emulator_api, video_bytes
 
 NO_CONTENT = 7
-
-
-def _short_timeout_api(emulator: Any) -> KalturaApi:
-    settings = KalturaConnectionSettings(
-        service_url=emulator.url,
-        partner_id=emulator.partner_id,
-        admin_secret=emulator.admin_secret,
-        request_timeout=1,
-    )
-    return KalturaApi(settings, retry=RetryPolicy(max_attempts=4, base=0.01, cap=0.05))
 
 
 def test_a_lost_add_content_answer_is_not_repeated_blindly(
@@ -42,7 +31,7 @@ def test_a_lost_add_content_answer_is_not_repeated_blindly(
     # the server attaches the content, but its answer comes after the client gave up waiting
     emulator.control.add_fault(service="media", action="addContent", latency_ms=2500, max_fires=1)
     before = emulator.control.calls().get("media.addContent", 0)
-    add_content(_short_timeout_api(emulator), entry_id, token.token_id)
+    add_content(emulator_api(emulator, request_timeout=1), entry_id, token.token_id)
 
     assert emulator.control.calls().get("media.addContent", 0) - before == 1
     state = h.state(entry_id)

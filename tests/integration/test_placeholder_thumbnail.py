@@ -12,10 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from kaltura_archiver.config import DEFAULT_PLACEHOLDER_THUMBNAIL
-from kaltura_archiver.kaltura_api import KalturaApi, KalturaConnectionSettings, RetryPolicy
 from kaltura_archiver.operations import Outcome, replace_entry, restore_entry
 from kaltura_archiver.operations.kaltura_content import set_thumbnail_image
-from tests.integration.operations_harness import build_harness
+from tests.integration.operations_harness import build_harness, emulator_api
 
 IMAGE = Path(DEFAULT_PLACEHOLDER_THUMBNAIL)
 IMAGE_SHA = hashlib.sha256(IMAGE.read_bytes()).hexdigest()
@@ -61,15 +60,7 @@ def test_a_lost_add_from_image_answer_adds_one_image(
     """addFromImage is not idempotent: an answer lost after the server added the image is not repeated."""
     h = build_harness(emulator, s3_bucket, tmp_path)
     entry_id = h.create()
-    impatient = KalturaApi(
-        KalturaConnectionSettings(
-            service_url=emulator.url,
-            partner_id=emulator.partner_id,
-            admin_secret=emulator.admin_secret,
-            request_timeout=1,
-        ),
-        retry=RetryPolicy(max_attempts=4, base=0.01, cap=0.05),
-    )
+    impatient = emulator_api(emulator, request_timeout=1)
     emulator.control.add_fault(service="thumbAsset", action="addFromImage", latency_ms=2500, max_fires=1)
     try:
         assert set_thumbnail_image(impatient, entry_id, str(IMAGE), IMAGE.stat().st_size) is True

@@ -13,25 +13,13 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from kaltura_archiver.kaltura_api import KalturaApi, KalturaConnectionSettings, RetryPolicy
 from kaltura_archiver.operations import replace_entry
 from kaltura_archiver.operations.kaltura_content import add_upload_token
 from kaltura_archiver.operations.outcome import Outcome
 from kaltura_archiver.operations.restore import restore_entry
-from tests.integration.operations_harness import Harness, build_harness
+from tests.integration.operations_harness import Harness, build_harness, emulator_api
 
 CLOSED = 3
-
-
-def _short_timeout_api(emulator: Any) -> KalturaApi:
-    """An API whose calls give up after 1 s (so a 2.5 s answer is lost), retrying at once."""
-    settings = KalturaConnectionSettings(
-        service_url=emulator.url,
-        partner_id=emulator.partner_id,
-        admin_secret=emulator.admin_secret,
-        request_timeout=1,
-    )
-    return KalturaApi(settings, retry=RetryPolicy(max_attempts=4, base=0.01, cap=0.05))
 
 
 def _tokens(emulator: Any) -> list[tuple[str, str, int]]:
@@ -55,7 +43,7 @@ def test_a_lost_add_answer_reuses_the_token_the_server_made(
     emulator: Any, s3_bucket: tuple[Any, str], tmp_path: Path
 ) -> None:
     h = build_harness(emulator, s3_bucket, tmp_path)
-    api = _short_timeout_api(emulator)
+    api = emulator_api(emulator, request_timeout=1)
     before = _lose_next_add_answer(h)
     token_id = add_upload_token(api, "0_lost-1a2b.mp4", 1000)
     assert _delta(h, before, "uploadtoken.add") == 1, "not added a second time"
@@ -74,7 +62,7 @@ def test_replace_and_restore_with_a_lost_add_answer_make_one_token_each(
 ) -> None:
     h = build_harness(emulator, s3_bucket, tmp_path)
     entry_id = h.make("archived")
-    h.api = _short_timeout_api(emulator)
+    h.api = emulator_api(emulator, request_timeout=1)
     assert _tokens(emulator) == []
 
     before = _lose_next_add_answer(h)
