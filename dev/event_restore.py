@@ -18,7 +18,7 @@ from typing import Any
 import boto3
 
 from dev.cluster.airflow_cluster import AirflowCluster
-from dev.stack import AWS_KEY_ID, AWS_SECRET, BUCKET, LocalStack, write_placeholder_video
+from dev.stack import AWS_KEY_ID, AWS_SECRET, BUCKET, LocalStack
 
 QUEUE_NAME = "kaltura-restore-requests"
 
@@ -67,8 +67,9 @@ def make_placeholders(stack: LocalStack, entry_ids: Iterable[str], timeout: floa
     from kaltura_archiver.operations.outcome import Outcome
 
     assert stack.kaltura is not None
-    placeholder = write_placeholder_video(stack.root / "placeholder.mp4")
-    settings = ArchiverSettings(bucket=BUCKET, placeholder_video=str(placeholder), replace_min_age_years=0)
+    settings = ArchiverSettings(
+        bucket=BUCKET, placeholder_video=stack.placeholder_video, replace_min_age_years=0
+    )
     env = stack.settings_env()
     api = KalturaApi(
         KalturaConnectionSettings(

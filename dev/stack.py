@@ -45,6 +45,8 @@ class LocalStack:
 
     root: Path = PROJECT_ROOT / ".stack"
     glacier_restore_seconds: float = 5.0
+    placeholder_video: str = DEFAULT_PLACEHOLDER_VIDEO
+    """The placeholder the stack's Airflow uses (kaltura_archiver_placeholder_video): the packaged one."""
     conversion_seconds: float = 1.0
     with_ldap: bool = True
     kaltura: EmulatorServer | None = None
@@ -108,7 +110,7 @@ class LocalStack:
             "AWS_ACCESS_KEY_ID": AWS_KEY_ID,
             "AWS_SECRET_ACCESS_KEY": AWS_SECRET,
             "S3_SERVER_PORT": self.s3.endpoint_url.rsplit(":", 1)[1].rstrip("/"),
-            "PLACEHOLDER_VIDEO": DEFAULT_PLACEHOLDER_VIDEO,
+            "PLACEHOLDER_VIDEO": self.placeholder_video,
             "REPORTS_LOCATION": f"file://{self.root / 'reports'}",
             "LDAP_TLS_PORT": "636",
             "LDAP_BIND_DN": "cn=nobody",
