@@ -316,8 +316,8 @@ class UiAirflow:
             session = self.process.pid
             with contextlib.suppress(ProcessLookupError):
                 self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout=40)
+            try:  # a throwaway instance: what standalone has not stopped in 10 s, SIGTERM then SIGKILL stop
+                self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
