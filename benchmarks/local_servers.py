@@ -66,10 +66,14 @@ def start_s3_server(*extra: str, log_path: Path | None = None) -> tuple[subproce
 
 
 def s3_client(endpoint: str) -> Any:
-    """A boto3 S3 client for `endpoint` with the benchmark credentials."""
+    """A boto3 S3 client for `endpoint` with the benchmark credentials, configured as the archiver's
+    hook configures its clients (`use_fast_timestamps`)."""
     import boto3
 
-    return boto3.client(
+    from kaltura_archiver.archive_store import use_fast_timestamps
+
+    session = use_fast_timestamps(boto3.session.Session())
+    return session.client(
         "s3",
         endpoint_url=endpoint,
         region_name=BENCH_AWS["AWS_DEFAULT_REGION"],

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 # alpha/apps/kaltura/lib/kTime.class.php and configurations/base.ini (max_relative_time = 10 years)
 MAX_RELATIVE_TIME = 315_360_000
@@ -142,3 +143,27 @@ DAY = 86_400
 def utc_day(timestamp: float) -> int:
     """The number of the UTC day a timestamp falls on (the daily plays sync runs once a day)."""
     return int(timestamp // DAY)
+
+
+# -- response profiles: api_v3/lib/types/KalturaObject.php (the generated fromObject), ----------------
+# alpha/lib/enums/ResponseProfileType.php; a list action builds each item with the request's profile.
+INCLUDE_FIELDS, EXCLUDE_FIELDS = 1, 2
+
+
+def apply_response_profile(result: Any, profile_type: int | None, fields: str | None) -> Any:
+    """`result` as Kaltura sends it under a ``responseProfile`` of `profile_type` and `fields`: each
+    object (each item of a list response) keeps only the listed fields (INCLUDE_FIELDS) or all but
+    them (EXCLUDE_FIELDS); ``objectType`` always stays; no fields means no change."""
+    names = {name.strip() for name in (fields or "").split(",") if name.strip()}
+    if not names or profile_type not in (INCLUDE_FIELDS, EXCLUDE_FIELDS):
+        return result
+
+    def shaped(obj: dict[str, Any]) -> dict[str, Any]:
+        keep = (lambda k: k in names) if profile_type == INCLUDE_FIELDS else (lambda k: k not in names)
+        return {k: v for k, v in obj.items() if k == "objectType" or keep(k)}
+
+    if isinstance(result, dict) and isinstance(result.get("objects"), list):
+        return {**result, "objects": [shaped(o) if isinstance(o, dict) else o for o in result["objects"]]}
+    if isinstance(result, dict) and "objectType" in result:
+        return shaped(result)
+    return result

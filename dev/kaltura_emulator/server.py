@@ -17,7 +17,7 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from dev.kaltura_emulator import content, seed, store
+from dev.kaltura_emulator import content, rules, seed, store
 from dev.kaltura_emulator.api import Api, CallContext
 from dev.kaltura_emulator.errors import KalturaAPIError
 from dev.kaltura_emulator.faults import Faults, Outcome
@@ -142,7 +142,12 @@ class EmulatorApp:
                 files={name: part.data for name, part in files.items()},
                 file_names={name: part.filename for name, part in files.items()},
             )
-            return self.api.call(service, action, Params(params), ctx)
+            call_params = Params(params)
+            result = self.api.call(service, action, call_params, ctx)
+            profile = call_params.obj("responseProfile")
+            if profile is None:
+                return result
+            return rules.apply_response_profile(result, profile.get_int("type"), profile.get_str("fields"))
         except KalturaAPIError as error:
             return error
 

@@ -216,6 +216,26 @@ class ArchiveManifest:
         return cls.from_dict(data)
 
 
+def s3_timestamp(value: Any) -> datetime:
+    """A timestamp of an S3 answer: ISO 8601 as listings send it (``2026-11-29T14:40:29.000Z``) read
+    with `datetime.fromisoformat`, anything else (HTTP dates of headers) by botocore's own parser,
+    which goes through dateutil and costs about 30 times as much per listed key."""
+    try:
+        return datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        from botocore.utils import parse_timestamp
+
+        return parse_timestamp(value)
+
+
+def use_fast_timestamps(session: Any) -> Any:
+    """Make the S3 clients of a boto3 `session` read timestamps with `s3_timestamp` (same values,
+    timezone-aware UTC); returns the session."""
+    factory = session._session.get_component("response_parser_factory")
+    factory.set_parser_defaults(timestamp_parser=s3_timestamp)
+    return session
+
+
 def composite_sha256(part_digests: Iterable[bytes]) -> str:
     """S3's composite SHA256 of a multipart object: base64 sha256 of the parts' raw sha256s, then -N."""
     digests = list(part_digests)

@@ -401,4 +401,11 @@ def _flavor_list_call(
 ) -> Callable[[KalturaClient], Any]:
     """A `KalturaApi.call` function listing flavors with this filter and pager (items read lean,
     `kaltura_lists`)."""
-    return list_call("flavorasset", "list", "KalturaFlavorAssetListResponse", filter=flt, pager=pager)
+    return list_call(
+        "flavorasset",
+        "list",
+        "KalturaFlavorAssetListResponse",
+        FlavorRecord.KALTURA_FIELDS,
+        filter=flt,
+        pager=pager,
+    )

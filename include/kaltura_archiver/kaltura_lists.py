@@ -21,6 +21,8 @@ from typing import Any
 from KalturaClient import KalturaClient
 from KalturaClient.Base import KalturaParams
 
+from kaltura_archiver.kaltura_rules import include_fields
+
 
 class ListedItem(SimpleNamespace):
     """One item of a list page: its fields as attributes (text as Kaltura sent it)."""
@@ -54,15 +56,22 @@ def decode_list(result: Any) -> ListPage:
 
 
 def list_call(
-    service: str, action: str, response_type: str, **params: Any
+    service: str,
+    action: str,
+    response_type: str,
+    fields: tuple[str, ...] = (),
+    **params: Any,
 ) -> Callable[[KalturaClient], ListPage]:
     """A `KalturaApi.call` function running ``service.action`` with these object params (filter, pager),
-    queued as KalturaClient's own service method queues it."""
+    queued as KalturaClient's own service method queues it; given `fields`, Kaltura sends each item
+    with those fields only (`kaltura_rules.include_fields`)."""
 
     def run(client: KalturaClient) -> ListPage:
         kparams = KalturaParams()
         for name, value in params.items():
             kparams.addObjectIfDefined(name, value)
+        if fields:
+            kparams.addObjectIfDefined("responseProfile", include_fields(fields))
         client.queueServiceActionCall(service, action, response_type, kparams)
         return decode_list(client.doQueue())
 

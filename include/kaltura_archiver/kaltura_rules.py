@@ -8,6 +8,7 @@ files.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 # -- paging: api_v3/lib/types/filters/KalturaFilterPager.php, plugins/search/providers/sphinx_search ----
 MAX_PAGE_SIZE = 500
@@ -186,3 +187,16 @@ DEFAULT_THUMB_TAG = "default_thumb"
 sets it only on an entry without content; ``setAsDefault`` sets it and takes it off the others."""
 THUMB_ASSET_READY = 2
 """KalturaAssetStatus::READY, which KalturaThumbAssetStatus extends (api_v3/lib/types/enums/)."""
+
+
+# -- response profiles: api_v3/lib/types/KalturaObject.php, alpha/lib/enums/ResponseProfileType.php ---
+RESPONSE_PROFILE_INCLUDE_FIELDS = 1
+"""ResponseProfileType::INCLUDE_FIELDS: an object is sent with the listed fields only (of a list
+response, each item; `objectType` always)."""
+
+
+def include_fields(fields: tuple[str, ...]) -> Any:
+    """The request's ``responseProfile`` that makes Kaltura send only `fields` of each object."""
+    from KalturaClient.Plugins.Core import KalturaDetachedResponseProfile
+
+    return KalturaDetachedResponseProfile(type=RESPONSE_PROFILE_INCLUDE_FIELDS, fields=",".join(fields))

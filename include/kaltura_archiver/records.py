@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from kaltura_archiver.kaltura_rules import (
     DISPLAY_IN_SEARCH_NAMES,
@@ -35,6 +35,9 @@ MEDIA_TYPE_NAMES: dict[int, str] = {1: "video", 2: "image", 5: "audio"}
 FLAVOR_READY = 2
 
 
+_PLAIN = (str, int)
+
+
 def unset(value: Any) -> bool:
     """True when a KalturaClient field was not returned (``NotImplemented``) or empty (``None``)."""
     return value is NotImplemented or value is None
@@ -42,6 +45,8 @@ def unset(value: Any) -> bool:
 
 def enum_value(value: Any) -> Any:
     """The raw value of a KalturaClient enum object (``.getValue()``), or the value itself."""
+    if type(value) in _PLAIN:  # a lean list page's text, or an int: most calls, so first
+        return value
     if unset(value):
         return None
     getter = getattr(value, "getValue", None)
@@ -142,6 +147,26 @@ class EntryRecord:
     moderation_status: int = 2
     display_in_search: int = 1
 
+    KALTURA_FIELDS: ClassVar[tuple[str, ...]] = (
+        "id",
+        "name",
+        "tags",
+        "categoriesIds",
+        "categories",
+        "creatorId",
+        "userId",
+        "createdAt",
+        "updatedAt",
+        "lastPlayedAt",
+        "plays",
+        "status",
+        "mediaType",
+        "duration",
+        "moderationStatus",
+        "displayInSearch",
+    )
+    """The KalturaMediaEntry fields `from_kaltura` reads: what a list asks Kaltura to send."""
+
     @classmethod
     def from_kaltura(cls, obj: Any) -> EntryRecord:
         """Convert a KalturaMediaEntry / KalturaBaseEntry (unset fields are NotImplemented)."""
@@ -218,6 +243,21 @@ class FlavorRecord:
     flavor_params_id: int | None = None
     file_ext: str = ""
     tags: tuple[str, ...] = ()
+
+    KALTURA_FIELDS: ClassVar[tuple[str, ...]] = (
+        "id",
+        "entryId",
+        "isOriginal",
+        "status",
+        "size",
+        "sizeInBytes",
+        "createdAt",
+        "deletedAt",
+        "flavorParamsId",
+        "fileExt",
+        "tags",
+    )
+    """The KalturaFlavorAsset fields `from_kaltura` reads: what a list asks Kaltura to send."""
 
     @classmethod
     def from_kaltura(cls, obj: Any) -> FlavorRecord:

@@ -202,7 +202,15 @@ class Selector:
     ) -> tuple[list[Any], int]:
         pager = KalturaFilterPager(pageSize=page_size, pageIndex=page_index)
         response = self.api.call(
-            "media.list", list_call("media", "list", "KalturaMediaListResponse", filter=mf, pager=pager)
+            "media.list",
+            list_call(
+                "media",
+                "list",
+                "KalturaMediaListResponse",
+                EntryRecord.KALTURA_FIELDS,
+                filter=mf,
+                pager=pager,
+            ),
         )
         with self._stats_lock:
             self.stats.server_pages += 1

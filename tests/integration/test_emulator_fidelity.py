@@ -882,6 +882,33 @@ def test_thumbnail_image_file_type_restriction(emulator: RunningEmulator) -> Non
     assert missing == "ENTRY_ID_NOT_FOUND"
 
 
+def test_response_profile_trims_each_object(emulator: RunningEmulator) -> None:
+    """api_v3/lib/types/KalturaObject.php (the generated fromObject keeps the fields a detached
+    responseProfile includes, or all but those it excludes; alpha/lib/enums/ResponseProfileType.php):
+    a list action builds each item with the profile, so the list keeps its totalCount."""
+    from KalturaClient.Plugins.Core import KalturaDetachedResponseProfile
+
+    emulator.control.create_entries([entry("0_rp_one"), entry("0_rp_two")])
+    client = make_client(emulator)
+    client.setResponseProfile(KalturaDetachedResponseProfile(type=1, fields="id,createdAt"))
+    page = client.media.list(KalturaMediaEntryFilter(idIn="0_rp_one,0_rp_two"), KalturaFilterPager(10))
+    assert page.totalCount == 2
+    assert {(e.id, e.name, isinstance(e.createdAt, int)) for e in page.objects} == {
+        ("0_rp_one", NotImplemented, True),
+        ("0_rp_two", NotImplemented, True),
+    }
+    client.setResponseProfile(KalturaDetachedResponseProfile(type=2, fields="name, tags"))
+    one = client.media.get("0_rp_one")
+    assert (one.id, one.name, one.tags, one.status.getValue()) == (
+        "0_rp_one",
+        NotImplemented,
+        NotImplemented,
+        "2",
+    )
+    client.setResponseProfile(KalturaDetachedResponseProfile(type=1, fields=""))
+    assert client.media.get("0_rp_one").name == "entry 0_rp_one"
+
+
 OLD_SCHEMA = """
 CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE entries (

@@ -58,6 +58,22 @@ def test_entries_read_lean_equal_kalturaclient_entries(
     ]
     tagged = [EntryRecord.from_kaltura(o) for o in lean.objects if EntryRecord.from_kaltura(o).tags]
     assert tagged and all("archived_to_s3" in e.tags for e in tagged)
+    # only the fields the records read, as the archiver asks: the same records from fewer fields
+    trimmed = api.call(
+        "media.list",
+        list_call(
+            "media", "list", "KalturaMediaListResponse", EntryRecord.KALTURA_FIELDS, filter=flt, pager=pager
+        ),
+    )
+    assert trimmed.totalCount == lean.totalCount
+    assert (
+        set(vars(trimmed.objects[0]))
+        == {"objectType", *EntryRecord.KALTURA_FIELDS}
+        < set(vars(lean.objects[0]))
+    )
+    assert [EntryRecord.from_kaltura(o) for o in trimmed.objects] == [
+        EntryRecord.from_kaltura(o) for o in typed.objects
+    ]
 
 
 def test_flavors_read_lean_equal_kalturaclient_flavors(
@@ -74,6 +90,19 @@ def test_flavors_read_lean_equal_kalturaclient_flavors(
     assert lean.totalCount == typed.totalCount > 0
     records = [FlavorRecord.from_kaltura(o) for o in lean.objects]
     assert records == [FlavorRecord.from_kaltura(o) for o in typed.objects]
+    trimmed = api.call(
+        "flavorAsset.list",
+        list_call(
+            "flavorasset",
+            "list",
+            "KalturaFlavorAssetListResponse",
+            FlavorRecord.KALTURA_FIELDS,
+            filter=flt,
+            pager=pager,
+        ),
+    )
+    assert set(vars(trimmed.objects[0])) <= {"objectType", *FlavorRecord.KALTURA_FIELDS}
+    assert [FlavorRecord.from_kaltura(o) for o in trimmed.objects] == records
     assert any(r.is_original for r in records) and any(r.size_bytes for r in records)
 
 
