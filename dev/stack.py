@@ -19,7 +19,6 @@ from dev.kaltura_emulator.control import EmulatorControl
 from dev.kaltura_emulator.server import EmulatorApp, EmulatorServer
 from dev.local_airflow import PROJECT_ROOT, airflow_environment
 from dev.s3_server import S3DevControl, S3DevServer
-from kaltura_archiver.config import DEFAULT_PLACEHOLDER_VIDEO
 
 PARTNER_ID = 1234
 ADMIN_SECRET = "local-stack-admin-secret-0123456789"
@@ -45,14 +44,22 @@ class LocalStack:
 
     root: Path = PROJECT_ROOT / ".stack"
     glacier_restore_seconds: float = 5.0
-    placeholder_video: str = DEFAULT_PLACEHOLDER_VIDEO
-    """The placeholder the stack's Airflow uses (kaltura_archiver_placeholder_video): the packaged one."""
+    placeholder_video: str = ""
+    """The placeholder the stack's Airflow uses (kaltura_archiver_placeholder_video); default: the
+    packaged one (imported when a stack is made, so benchmarks can load this module beside an older
+    checkout of the package)."""
     conversion_seconds: float = 1.0
     with_ldap: bool = True
     kaltura: EmulatorServer | None = None
     s3: S3DevServer | None = None
     slapd: Any = None
     extra_env: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.placeholder_video:
+            from kaltura_archiver.config import DEFAULT_PLACEHOLDER_VIDEO
+
+            self.placeholder_video = DEFAULT_PLACEHOLDER_VIDEO
 
     def start(self) -> LocalStack:
         self.root.mkdir(parents=True, exist_ok=True)

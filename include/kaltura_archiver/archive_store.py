@@ -228,10 +228,24 @@ def s3_timestamp(value: Any) -> datetime:
         return parse_timestamp(value)
 
 
-def use_fast_timestamps(session: Any) -> Any:
-    """Make the S3 clients of a boto3 `session` read timestamps with `s3_timestamp` (same values,
-    timezone-aware UTC); returns the session."""
-    factory = session._session.get_component("response_parser_factory")
+_shared_loader: Any = None
+_shared_loader_lock = threading.Lock()
+
+
+def configure_s3_session(session: Any) -> Any:
+    """Tune a boto3 `session` before it builds clients; returns it. Its clients read timestamps with
+    `s3_timestamp` (same values, timezone-aware UTC), and it loads botocore's service models through
+    one loader per process, so the clients of later sessions in the process (tasks run in-process,
+    triggers) do not read and parse the S3 model again."""
+    global _shared_loader
+    from botocore.loaders import create_loader
+
+    with _shared_loader_lock:
+        if _shared_loader is None:
+            _shared_loader = create_loader()
+    botocore_session = session._session
+    botocore_session.register_component("data_loader", _shared_loader)
+    factory = botocore_session.get_component("response_parser_factory")
     factory.set_parser_defaults(timestamp_parser=s3_timestamp)
     return session
 

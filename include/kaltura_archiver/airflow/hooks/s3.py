@@ -3,8 +3,9 @@
 Building a client, `AwsBaseHook` names the operator that asked in the user agent (`Caller/...`) by
 calling `inspect.stack()`, which reads the source file of every frame on the stack: about a quarter
 of a second per client here, paid by every entry task. This hook finds the same frames by walking
-them directly. Its sessions read S3 timestamps with `archive_store.s3_timestamp` (a bucket listing
-of 100,000 keys parses 100,000 of them). Connection handling, sessions and clients are the provider's own.
+them directly. Its sessions are tuned by `archive_store.configure_s3_session`: S3 timestamps read
+fast (a bucket listing of 100,000 keys parses 100,000 of them) and botocore's service models loaded
+once per process. Connection handling, sessions and clients are the provider's own.
 """
 
 from __future__ import annotations
@@ -16,13 +17,13 @@ from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 
 
 class ArchiveS3Hook(S3Hook):
-    """S3Hook whose user-agent caller is found without reading source files, with fast timestamps."""
+    """S3Hook whose user-agent caller is found without reading source files, its sessions tuned."""
 
     def get_session(self, region_name: str | None = None, deferrable: bool = False) -> Any:
-        """The provider's session, its S3 answers' timestamps read by `s3_timestamp`."""
-        from kaltura_archiver.archive_store import use_fast_timestamps
+        """The provider's session, tuned by `configure_s3_session`."""
+        from kaltura_archiver.archive_store import configure_s3_session
 
-        return use_fast_timestamps(super().get_session(region_name=region_name, deferrable=deferrable))
+        return configure_s3_session(super().get_session(region_name=region_name, deferrable=deferrable))
 
     @staticmethod
     def _find_operator_class_name(target_function_name: str) -> str | None:
