@@ -848,7 +848,9 @@ def test_set_as_default_moves_the_default_tag(emulator: RunningEmulator) -> None
     alpha/apps/kaltura/lib/batch2/bcdl/kBusinessConvertDL.php (setAsDefaultThumbAsset: tag
     default_thumb, entry::setCreateThumb(false) takes it off the others via
     alpha/lib/model/assetPeer.php removeThumbAssetDeafultTags, the entry's thumbnail links the asset);
-    an unknown id is THUMB_ASSET_ID_NOT_FOUND."""
+    an unknown id is THUMB_ASSET_ID_NOT_FOUND. media.updateThumbnail then writes the entry's own
+    thumbnail file (alpha/apps/kaltura/lib/myEntryUtils.class.php createThumbnailFromEntry), so the
+    entry no longer shows the asset."""
     emulator.control.create_entries([entry("0_img_dflt")])
     client = make_client(emulator)
     one = client.thumbAsset.addFromImage("0_img_dflt", named_file(_jpeg(64, 36), "one.jpg"))

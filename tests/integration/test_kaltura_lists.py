@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from KalturaClient.Plugins.Core import KalturaFilterPager, KalturaFlavorAssetFilter, KalturaMediaEntryFilter
 
-from kaltura_archiver.kaltura_api import KalturaApiError
+from kaltura_archiver.kaltura_api import KalturaApiError, _flavor_list_call
 from kaltura_archiver.kaltura_lists import list_call
 from kaltura_archiver.kaltura_rules import MODERATION_STATUS_NAMES
 from kaltura_archiver.records import EntryRecord, FlavorRecord
@@ -90,17 +90,7 @@ def test_flavors_read_lean_equal_kalturaclient_flavors(
     assert lean.totalCount == typed.totalCount > 0
     records = [FlavorRecord.from_kaltura(o) for o in lean.objects]
     assert records == [FlavorRecord.from_kaltura(o) for o in typed.objects]
-    trimmed = api.call(
-        "flavorAsset.list",
-        list_call(
-            "flavorasset",
-            "list",
-            "KalturaFlavorAssetListResponse",
-            FlavorRecord.KALTURA_FIELDS,
-            filter=flt,
-            pager=pager,
-        ),
-    )
+    trimmed = api.call("flavorAsset.list", _flavor_list_call(flt, pager))  # as the archiver lists flavors
     assert set(vars(trimmed.objects[0])) <= {"objectType", *FlavorRecord.KALTURA_FIELDS}
     assert [FlavorRecord.from_kaltura(o) for o in trimmed.objects] == records
     assert any(r.is_original for r in records) and any(r.size_bytes for r in records)
